@@ -1,0 +1,297 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace AtlassianConnect.Authentication;
+
+/// <summary>Options of the Connect JWT scheme; the shared settings live in <see cref="ConnectOptions"/>.</summary>
+public sealed class ConnectJwtOptions : AuthenticationSchemeOptions;
+
+/// <summary>
+/// Authenticates requests signed by Jira (iframe and webhook tokens) or by the app's own frontend
+/// (context tokens): HS256 only, the tenant's shared secret, lifetime with leeway, and the query
+/// string hash of exactly this request.
+/// </summary>
+public sealed class ConnectJwtHandler(
+    IOptionsMonitor<ConnectJwtOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    IOptions<ConnectOptions> connect,
+    IConnectTenantStore tenants,
+    TimeProvider time) : AuthenticationHandler<ConnectJwtOptions>(options, logger, encoder)
+{
+    private static readonly JsonWebTokenHandler TokenHandler = new();
+
+    /// <inheritdoc />
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var (token, extractFailure) = await ExtractTokenAsync();
+        if (extractFailure is not null)
+        {
+            return Fail(extractFailure);
+        }
+
+        if (token is null)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var settings = connect.Value;
+        if (token.Length > settings.MaxTokenLength)
+        {
+            return Fail(new("jwt.too_large", $"The token is longer than {settings.MaxTokenLength} characters."));
+        }
+
+        JsonWebToken jwt;
+        try
+        {
+            jwt = new JsonWebToken(token);
+        }
+        catch (Exception e) when (e is ArgumentException or SecurityTokenException or JsonException or FormatException)
+        {
+            return Fail(new("jwt.malformed", "The token is not a well-formed JWT."));
+        }
+
+        if (jwt.Alg != SecurityAlgorithms.HmacSha256)
+        {
+            return Fail(new("jwt.algorithm_not_allowed", "Only HS256 tokens are accepted here."));
+        }
+
+        if (!jwt.TryGetPayloadValue<string>("iss", out var issuer) || string.IsNullOrEmpty(issuer))
+        {
+            return Fail(new("jwt.missing_issuer", "The token has no iss claim."));
+        }
+
+        var tenant = await tenants.FindAsync(issuer, refresh: false, Context.RequestAborted);
+        if (tenant is null)
+        {
+            return Fail(new("jwt.unknown_issuer", "The token's issuer is not an installation of this app."));
+        }
+
+        var validation = await ValidateAsync(token, tenant);
+        if (validation.Exception is SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException)
+        {
+            // The secret may have been rotated by a reinstall handled on another instance: read once more.
+            var fresh = await tenants.FindAsync(issuer, refresh: true, Context.RequestAborted);
+            if (fresh is not null && fresh.SharedSecret != tenant.SharedSecret)
+            {
+                tenant = fresh;
+                validation = await ValidateAsync(token, tenant);
+            }
+        }
+
+        if (!validation.IsValid)
+        {
+            return Fail(MapValidationFailure(validation.Exception));
+        }
+
+        var now = time.GetUtcNow();
+        if (!jwt.TryGetPayloadValue<long>("iat", out var iat))
+        {
+            return Fail(new("jwt.missing_iat", "The token has no iat claim."));
+        }
+
+        if (DateTimeOffset.FromUnixTimeSeconds(iat) > now.Add(settings.ClockSkew))
+        {
+            return Fail(new("jwt.issued_in_future", "The token's iat is in the future."));
+        }
+
+        var endpoint = Context.GetEndpoint();
+        switch (tenant.State)
+        {
+            case ConnectTenantState.Uninstalled:
+                return Fail(new("jwt.tenant_uninstalled", "The app is not installed on this site."));
+            case ConnectTenantState.Disabled when endpoint?.Metadata.GetMetadata<AllowDisabledTenantAttribute>() is null:
+                return Fail(new("jwt.tenant_disabled", "The app is disabled on this site."));
+        }
+
+        if (!jwt.TryGetPayloadValue<string>("qsh", out var qsh) || string.IsNullOrEmpty(qsh))
+        {
+            return Fail(new("jwt.missing_qsh", "The token has no qsh claim."));
+        }
+
+        string kind;
+        if (qsh == QueryStringHash.ContextQsh)
+        {
+            if (endpoint?.Metadata.GetMetadata<AllowContextTokenAttribute>() is null)
+            {
+                return Fail(new("jwt.context_token_not_allowed", "A context token is not accepted on this endpoint."));
+            }
+
+            kind = "context";
+        }
+        else
+        {
+            var expected = QueryStringHash.Compute(Request.Method, RequestTarget.Raw(Context), settings.BasePath);
+            if (!FixedTimeEquals(expected, qsh))
+            {
+                return Fail(new("jwt.qsh_mismatch", "The token's qsh does not match this request."));
+            }
+
+            kind = "request";
+        }
+
+        var claims = new List<Claim>
+        {
+            new(ConnectJwtDefaults.TenantIdClaim, tenant.TenantId.ToString()),
+            new(ConnectJwtDefaults.ClientKeyClaim, tenant.ClientKey),
+            new(ConnectJwtDefaults.TokenKindClaim, kind),
+        };
+        if (AccountId(jwt) is { } accountId)
+        {
+            claims.Add(new(ConnectJwtDefaults.AccountIdClaim, accountId));
+            claims.Add(new(ClaimTypes.NameIdentifier, accountId));
+        }
+
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+    }
+
+    /// <inheritdoc />
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var failure = Context.Items[ConnectJwtDefaults.FailureItemKey] as ConnectAuthFailure
+            ?? new ConnectAuthFailure("jwt.missing", "This endpoint needs a Connect JWT (Authorization: JWT <token> or the jwt query parameter).");
+        await WriteProblemAsync(Context, failure);
+    }
+
+    /// <summary>Writes <paramref name="failure"/> as a ProblemDetails response.</summary>
+    public static async Task WriteProblemAsync(HttpContext context, ConnectAuthFailure failure)
+    {
+        context.Response.StatusCode = failure.Status;
+        if (failure.Status == StatusCodes.Status401Unauthorized)
+        {
+            context.Response.Headers.WWWAuthenticate = "JWT";
+        }
+
+        var problem = new ProblemDetails
+        {
+            Status = failure.Status,
+            Title = failure.Status == 401 ? "Unauthorized" : "Bad request",
+            Type = "urn:connect:problem:" + failure.Code,
+            Detail = failure.Detail,
+            Extensions = { ["code"] = failure.Code },
+        };
+        var writer = context.RequestServices.GetService(typeof(IProblemDetailsService)) as IProblemDetailsService;
+        if (writer is null || !await writer.TryWriteAsync(new() { HttpContext = context, ProblemDetails = problem }))
+        {
+            await context.Response.WriteAsJsonAsync(problem, options: null, contentType: "application/problem+json");
+        }
+    }
+
+    private AuthenticateResult Fail(ConnectAuthFailure failure)
+    {
+        Context.Items[ConnectJwtDefaults.FailureItemKey] = failure;
+        Logger.LogInformation("Connect JWT rejected: {FailureCode}", failure.Code);
+        return AuthenticateResult.Fail(failure.Code);
+    }
+
+    private async Task<TokenValidationResult> ValidateAsync(string token, ConnectTenant tenant)
+    {
+        var parameters = new TokenValidationParameters
+        {
+            IssuerSigningKey = ConnectJwt.SymmetricKey(tenant.SharedSecret),
+            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+            ValidateIssuer = false, // matched by the tenant lookup
+            ValidateAudience = false, // Jira's tokens carry none
+            ValidateLifetime = true,
+            RequireExpirationTime = true,
+            RequireSignedTokens = true,
+            ClockSkew = connect.Value.ClockSkew,
+            LifetimeValidator = LifetimeValidator,
+        };
+        return await TokenHandler.ValidateTokenAsync(token, parameters);
+    }
+
+    private bool LifetimeValidator(DateTime? notBefore, DateTime? expires, SecurityToken token, TokenValidationParameters parameters)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        if (expires is null)
+        {
+            throw new SecurityTokenNoExpirationException("no exp");
+        }
+
+        if (expires.Value.Add(parameters.ClockSkew) <= now)
+        {
+            throw new SecurityTokenExpiredException("expired") { Expires = expires.Value };
+        }
+
+        if (notBefore is { } nbf && nbf > now.Add(parameters.ClockSkew))
+        {
+            throw new SecurityTokenNotYetValidException("not yet valid") { NotBefore = nbf };
+        }
+
+        return true;
+    }
+
+    private static ConnectAuthFailure MapValidationFailure(Exception? e) => e switch
+    {
+        SecurityTokenExpiredException => new("jwt.expired", "The token has expired."),
+        SecurityTokenNoExpirationException => new("jwt.missing_exp", "The token has no exp claim."),
+        SecurityTokenNotYetValidException => new("jwt.not_yet_valid", "The token is not valid yet."),
+        SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => new("jwt.invalid_signature", "The token's signature does not verify with this installation's shared secret."),
+        SecurityTokenInvalidAlgorithmException => new("jwt.algorithm_not_allowed", "Only HS256 tokens are accepted here."),
+        _ => new("jwt.invalid", "The token is not valid."),
+    };
+
+    private async Task<(string? Token, ConnectAuthFailure? Failure)> ExtractTokenAsync()
+    {
+        string? fromQuery = Request.Query.TryGetValue("jwt", out var q) ? q.ToString() : null;
+        string? fromForm = null;
+        if (HttpMethods.IsPost(Request.Method) && Request.HasFormContentType)
+        {
+            try
+            {
+                var form = await Request.ReadFormAsync(Context.RequestAborted);
+                fromForm = form.TryGetValue("jwt", out var f) ? f.ToString() : null;
+            }
+            catch (InvalidDataException)
+            {
+                return (null, new("jwt.malformed_request", "The form body could not be read.", 400));
+            }
+        }
+
+        if (fromQuery is not null && fromForm is not null)
+        {
+            return (null, new("jwt.ambiguous", "A token was sent both in the query and in the form body."));
+        }
+
+        if (fromQuery is not null || fromForm is not null)
+        {
+            return (fromQuery ?? fromForm, null);
+        }
+
+        var header = Request.Headers.Authorization.ToString();
+        if (header.StartsWith("JWT ", StringComparison.OrdinalIgnoreCase))
+        {
+            return (header[4..].Trim(), null);
+        }
+
+        return (null, null);
+    }
+
+    private static string? AccountId(JsonWebToken jwt)
+    {
+        if (jwt.TryGetPayloadValue<JsonElement>("context", out var context)
+            && context.ValueKind == JsonValueKind.Object
+            && context.TryGetProperty("user", out var user) && user.ValueKind == JsonValueKind.Object
+            && user.TryGetProperty("accountId", out var id) && id.ValueKind == JsonValueKind.String
+            && !string.IsNullOrEmpty(id.GetString()))
+        {
+            return id.GetString();
+        }
+
+        return jwt.TryGetPayloadValue<string>("sub", out var sub) && !string.IsNullOrEmpty(sub) ? sub : null;
+    }
+
+    internal static bool FixedTimeEquals(string a, string b) =>
+        System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.UTF8.GetBytes(a), System.Text.Encoding.UTF8.GetBytes(b));
+}

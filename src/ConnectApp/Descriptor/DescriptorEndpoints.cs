@@ -1,0 +1,38 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AtlassianConnect;
+using Microsoft.Extensions.Options;
+
+namespace ConnectApp.Descriptor;
+
+/// <summary>Serves <c>atlassian-connect.json</c>: the template at the repository root with key and baseUrl filled in.</summary>
+internal static class DescriptorEndpoints
+{
+    public static IServiceCollection AddDescriptor(this IServiceCollection services) =>
+        services.AddSingleton(sp => Render(sp.GetRequiredService<IWebHostEnvironment>(), sp.GetRequiredService<IOptions<ConnectOptions>>().Value));
+
+    public static IEndpointRouteBuilder MapDescriptorEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/atlassian-connect.json", (RenderedDescriptor descriptor) => Results.Text(descriptor.Json, "application/json"))
+            .WithTags("Connect").WithName("Descriptor").AllowAnonymous();
+        return app;
+    }
+
+    internal static RenderedDescriptor Render(IWebHostEnvironment environment, ConnectOptions options)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "atlassian-connect.json");
+        if (!File.Exists(path))
+        {
+            path = Path.Combine(environment.ContentRootPath, "atlassian-connect.json");
+        }
+
+        var baseUrl = options.BaseUrl!.ToString().TrimEnd('/');
+        var text = File.ReadAllText(path)
+            .Replace("{{APP_BASE_URL}}", baseUrl, StringComparison.Ordinal)
+            .Replace("{{APP_KEY}}", options.AppKey, StringComparison.Ordinal);
+        var node = JsonNode.Parse(text)!.AsObject();
+        return new RenderedDescriptor(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+}
+
+internal sealed record RenderedDescriptor(string Json);

@@ -1,0 +1,54 @@
+using AtlassianConnect;
+
+namespace ConnectApp.Hosting;
+
+/// <summary>
+/// Maps the Heroku-style environment (PORT, APP_BASE_URL, APP_KEY, DATABASE_URL, ...) onto one options class per
+/// feature. Defaults are for a local run; production sets every variable (see app.json).
+/// </summary>
+internal static class AppConfiguration
+{
+    public const string DefaultPort = "8080";
+
+    public static string Port(IConfiguration c) => c["PORT"] is { Length: > 0 } p ? p : DefaultPort;
+
+    public static void AddConnectOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ConnectOptions>()
+            .Configure(o =>
+            {
+                o.AppKey = configuration["APP_KEY"] ?? "com.connectapp.local";
+                var baseUrl = configuration["APP_BASE_URL"] ?? $"http://localhost:{Port(configuration)}";
+                o.BaseUrl = Uri.TryCreate(baseUrl, UriKind.Absolute, out var u) ? u : null;
+                if (configuration["CONNECT_INSTALL_KEYS_URL"] is { Length: > 0 } keys)
+                {
+                    o.InstallKeysUrl = Uri.TryCreate(keys, UriKind.Absolute, out var k) ? k : null;
+                }
+
+                foreach (var suffix in (configuration["ALLOWED_HOST_SUFFIXES"] ?? ".atlassian.net").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    o.AllowedHostSuffixes.Add(suffix);
+                }
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+    }
+
+    /// <summary>Resolves every validated options class once, so a bad value stops start-up with one clear line.</summary>
+    public static string? FindConfigurationError(IServiceProvider services, params Func<IServiceProvider, object>[] resolvers)
+    {
+        try
+        {
+            foreach (var resolve in resolvers)
+            {
+                _ = resolve(services);
+            }
+
+            return null;
+        }
+        catch (Microsoft.Extensions.Options.OptionsValidationException e)
+        {
+            return string.Join(" ", e.Failures.Select(f => f.Replace("DataAnnotation validation failed for ", string.Empty, StringComparison.Ordinal)));
+        }
+    }
+}

@@ -1,0 +1,20 @@
+using AtlassianConnect.Authentication;
+
+namespace ConnectApp.Identity;
+
+/// <summary>The smallest authenticated endpoint: who the token says the caller is. Used by tests and monitoring.</summary>
+internal static class WhoAmIEndpoints
+{
+    public sealed record WhoAmI(string ClientKey, string? AccountId);
+
+    public static IEndpointRouteBuilder MapWhoAmIEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/whoami", (HttpContext context) => TypedResults.Ok(new WhoAmI(
+                context.User.FindFirst(ConnectJwtDefaults.ClientKeyClaim)!.Value,
+                context.User.FindFirst(ConnectJwtDefaults.AccountIdClaim)?.Value)))
+            .RequireAuthorization()
+            .WithMetadata(new AllowContextTokenAttribute())
+            .WithTags("Identity");
+        return app;
+    }
+}

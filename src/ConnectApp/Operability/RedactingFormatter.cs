@@ -1,0 +1,59 @@
+using System.Text.RegularExpressions;
+using Serilog.Events;
+using Serilog.Formatting;
+using Serilog.Formatting.Compact;
+
+namespace ConnectApp.Operability;
+
+/// <summary>
+/// The logging pipeline's redaction: every event is rendered to JSON, then JWTs, credentials in headers, URLs and
+/// connection strings, named secrets and email addresses are replaced before a byte reaches a sink. Call sites
+/// do not have to remember; whatever they log passes through here.
+/// </summary>
+internal sealed partial class RedactingFormatter(ITextFormatter inner) : ITextFormatter
+{
+    public const string Mask = "[redacted]";
+
+    public static RedactingFormatter Create() => new(new RenderedCompactJsonFormatter());
+
+    public void Format(LogEvent logEvent, TextWriter output)
+    {
+        using var buffer = new StringWriter();
+        inner.Format(logEvent, buffer);
+        output.Write(Redact(buffer.ToString()));
+    }
+
+    public static string Redact(string text)
+    {
+        text = Jwt().Replace(text, Mask);
+        text = AuthorizationValue().Replace(text, m => m.Groups[1].Value + Mask);
+        text = JwtParameter().Replace(text, m => m.Groups[1].Value + Mask);
+        text = UrlCredentials().Replace(text, m => m.Groups[1].Value + Mask + "@");
+        text = ConnectionStringPassword().Replace(text, m => m.Groups[1].Value + Mask);
+        text = SecretProperty().Replace(text, m => m.Groups[1].Value + Mask + "\"");
+        text = Email().Replace(text, Mask);
+        return text;
+    }
+
+    // Three base64url segments whose first decodes to a JSON object ("eyJ" is '{"').
+    [GeneratedRegex(@"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")]
+    private static partial Regex Jwt();
+
+    [GeneratedRegex(@"((?:JWT|Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]{16,}", RegexOptions.IgnoreCase)]
+    private static partial Regex AuthorizationValue();
+
+    [GeneratedRegex(@"([?&]jwt=)[^&\s""]+", RegexOptions.IgnoreCase)]
+    private static partial Regex JwtParameter();
+
+    [GeneratedRegex(@"((?:postgres(?:ql)?|amqps?|https?|redis)://[^:/@\s""]+:)[^@\s""]+@", RegexOptions.IgnoreCase)]
+    private static partial Regex UrlCredentials();
+
+    [GeneratedRegex(@"((?:password|pwd)\s*=\s*)[^;""\s]+", RegexOptions.IgnoreCase)]
+    private static partial Regex ConnectionStringPassword();
+
+    [GeneratedRegex(@"(""[A-Za-z_]*(?:secret|password|token|authorization|apikey|api_key|jwt)[A-Za-z_]*""\s*:\s*"")(?:[^""\\]|\\.)*""", RegexOptions.IgnoreCase)]
+    private static partial Regex SecretProperty();
+
+    [GeneratedRegex(@"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")]
+    private static partial Regex Email();
+}

@@ -1,0 +1,109 @@
+using AtlassianConnect;
+using ConnectApp.Descriptor;
+using ConnectApp.Hosting;
+using ConnectApp.Identity;
+using ConnectApp.Messaging;
+using ConnectApp.Operability;
+using ConnectApp.Persistence;
+using ConnectApp.Secrets;
+using ConnectApp.Tenants;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
+using Serilog;
+
+if (!ProcessRoles.TryParse(args, out var role))
+{
+    Console.Error.WriteLine("ConnectApp: unknown role; usage: ConnectApp [all|web|worker|migrate]");
+    return 2;
+}
+
+var builder = WebApplication.CreateBuilder(args.Where(a => a.StartsWith('-')).ToArray());
+var configuration = builder.Configuration;
+if (configuration["ASPNETCORE_URLS"] is null && configuration["urls"] is null)
+{
+    var host = configuration["DYNO"] is null ? "127.0.0.1" : "0.0.0.0";
+    builder.WebHost.UseUrls($"http://{host}:{AppConfiguration.Port(configuration)}");
+}
+
+builder.Services.AddSerilog((services, log) => Logging.Configure(log, configuration, services));
+builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions["traceId"] = c.HttpContext.TraceIdentifier);
+builder.Services.Configure<ForwardedHeadersOptions>(o =>
+{
+    o.ForwardedHeaders = ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedFor;
+    o.KnownIPNetworks.Clear(); // Heroku's router is the only way in
+    o.KnownProxies.Clear();
+});
+builder.Services.AddOpenApi();
+builder.Services.AddConnectOptions(configuration);
+builder.Services.AddOptions<SecretsOptions>().Configure(o =>
+{
+    o.Key = configuration["SECRETS_KEY"];
+    o.PreviousKey = configuration["SECRETS_KEY_PREVIOUS"];
+}).ValidateOnStart();
+builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<SecretsOptions>, SecretsOptionsValidator>();
+builder.Services.AddSingleton<SecretProtector>();
+builder.Services.AddPersistence(configuration);
+builder.Services.AddMessaging(configuration);
+builder.Services.AddHealth();
+builder.Services.AddAtlassianConnect();
+builder.Services.AddAuthorization(o => o.FallbackPolicy = o.DefaultPolicy); // fail closed: an endpoint is anonymous only when it says so
+builder.Services.AddTenants();
+builder.Services.AddDescriptor();
+
+var app = builder.Build();
+
+if (AppConfiguration.FindConfigurationError(app.Services,
+        s => s.GetRequiredService<IOptions<ConnectOptions>>().Value,
+        s => s.GetRequiredService<IOptions<SecretsOptions>>().Value,
+        s => s.GetRequiredService<IOptions<DatabaseOptions>>().Value,
+        s => s.GetRequiredService<IOptions<RabbitMqOptions>>().Value) is { } error)
+{
+    Console.Error.WriteLine($"ConnectApp: configuration error: {error}");
+    return 1;
+}
+
+if (role == ProcessRole.Migrate)
+{
+    await PersistenceFeature.MigrateAsync(app.Services, CancellationToken.None);
+    Console.WriteLine("ConnectApp: database migrated");
+    return 0;
+}
+
+app.UseForwardedHeaders();
+app.UseExceptionHandler(new ExceptionHandlerOptions
+{
+    StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+});
+app.UseStatusCodePages();
+if (!app.Environment.IsDevelopment())
+{
+    app.UseHsts();
+}
+
+app.UseMiddleware<SecurityHeaders>();
+app.UseSerilogRequestLogging();
+if (role.RunsWeb())
+{
+    app.UseDefaultFiles();
+    app.UseStaticFiles();
+}
+
+app.UseRouting();
+app.UseAuthentication();
+app.UseTenantScope();
+app.UseAuthorization();
+
+app.MapHealthEndpoints();
+if (role.RunsWeb())
+{
+    app.MapOpenApi().AllowAnonymous();
+    app.MapDescriptorEndpoints();
+    app.MapTenantEndpoints();
+    app.MapWhoAmIEndpoints();
+}
+
+await app.RunAsync();
+return 0;
+
+/// <summary>The entry point; public so tests can host it with WebApplicationFactory.</summary>
+public partial class Program;

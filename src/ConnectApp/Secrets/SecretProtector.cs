@@ -1,0 +1,81 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace ConnectApp.Secrets;
+
+/// <summary>A secret encrypted at rest, with the id of the key that encrypted it.</summary>
+internal sealed record EncryptedSecret(byte[] Ciphertext, string KeyId);
+
+/// <summary>
+/// AES-256-GCM for secrets at rest (shared secrets, later API-token material). Each value gets a fresh random
+/// 96-bit nonce; the blob is nonce | tag | ciphertext. The associated data binds a ciphertext to its row
+/// (the tenant's clientKey), so a value copied into another row does not decrypt. The key id (a hash prefix of
+/// the key, never the key) says which key to use, so SECRETS_KEY can rotate with SECRETS_KEY_PREVIOUS.
+/// </summary>
+internal sealed class SecretProtector
+{
+    private const int NonceSize = 12;
+    private const int TagSize = 16;
+    private readonly byte[] _current;
+    private readonly string _currentId;
+    private readonly Dictionary<string, byte[]> _keys = new(StringComparer.Ordinal);
+
+    public SecretProtector(IOptions<SecretsOptions> options)
+    {
+        _current = DecodeKey(options.Value.Key) ?? throw new InvalidOperationException("SECRETS_KEY is not a valid key.");
+        _currentId = KeyId(_current);
+        _keys[_currentId] = _current;
+        if (DecodeKey(options.Value.PreviousKey) is { } previous)
+        {
+            _keys.TryAdd(KeyId(previous), previous);
+        }
+    }
+
+    public string CurrentKeyId => _currentId;
+
+    public EncryptedSecret Protect(string plaintext, string associatedData)
+    {
+        var data = Encoding.UTF8.GetBytes(plaintext);
+        var blob = new byte[NonceSize + TagSize + data.Length];
+        var nonce = blob.AsSpan(0, NonceSize);
+        RandomNumberGenerator.Fill(nonce);
+        using var aes = new AesGcm(_current, TagSize);
+        aes.Encrypt(nonce, data, blob.AsSpan(NonceSize + TagSize), blob.AsSpan(NonceSize, TagSize), Encoding.UTF8.GetBytes(associatedData));
+        return new EncryptedSecret(blob, _currentId);
+    }
+
+    /// <exception cref="CryptographicException">The key is unknown, or the value was tampered with or moved.</exception>
+    public string Unprotect(EncryptedSecret secret, string associatedData)
+    {
+        if (!_keys.TryGetValue(secret.KeyId, out var key))
+        {
+            throw new CryptographicException($"No key with id {secret.KeyId} is configured (SECRETS_KEY / SECRETS_KEY_PREVIOUS).");
+        }
+
+        if (secret.Ciphertext.Length < NonceSize + TagSize)
+        {
+            throw new CryptographicException("The encrypted value is truncated.");
+        }
+
+        var blob = secret.Ciphertext.AsSpan();
+        var plaintext = new byte[blob.Length - NonceSize - TagSize];
+        using var aes = new AesGcm(key, TagSize);
+        aes.Decrypt(blob[..NonceSize], blob[(NonceSize + TagSize)..], blob.Slice(NonceSize, TagSize), plaintext, Encoding.UTF8.GetBytes(associatedData));
+        return Encoding.UTF8.GetString(plaintext);
+    }
+
+    public static byte[]? DecodeKey(string? base64)
+    {
+        if (string.IsNullOrWhiteSpace(base64))
+        {
+            return null;
+        }
+
+        var buffer = new byte[48];
+        return Convert.TryFromBase64String(base64.Trim(), buffer, out var written) && written == 32 ? buffer[..32] : null;
+    }
+
+    private static string KeyId(byte[] key) =>
+        Convert.ToHexStringLower(SHA256.HashData([.. "connectapp-secrets-key-id:"u8, .. key]))[..16];
+}

@@ -1,0 +1,46 @@
+using AtlassianConnect;
+using ConnectApp.Persistence;
+using ConnectApp.Secrets;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
+
+namespace ConnectApp.Tenants;
+
+/// <summary>
+/// Resolves installations for the Connect library: one indexed read by clientKey, secret decrypted, cached
+/// for a minute (so a disable or uninstall handled by another instance takes effect within a minute; a
+/// reinstall's new secret takes effect at once through the refresh after a signature failure).
+/// </summary>
+internal sealed class TenantStore(IServiceScopeFactory scopes, IMemoryCache cache, SecretProtector secrets) : IConnectTenantStore
+{
+    private static readonly TimeSpan CacheFor = TimeSpan.FromMinutes(1);
+
+    public async ValueTask<ConnectTenant?> FindAsync(string clientKey, bool refresh, CancellationToken cancellationToken)
+    {
+        var key = CacheKey(clientKey);
+        if (!refresh && cache.TryGetValue(key, out ConnectTenant? cached))
+        {
+            return cached;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var row = await db.Tenants.AsNoTracking().SingleOrDefaultAsync(t => t.ClientKey == clientKey, cancellationToken);
+        var tenant = row is null ? null : ToConnectTenant(row, secrets);
+        cache.Set(key, tenant, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = CacheFor, Size = 1 });
+        return tenant;
+    }
+
+    public void Forget(string clientKey) => cache.Remove(CacheKey(clientKey));
+
+    public static ConnectTenant ToConnectTenant(Tenant row, SecretProtector secrets)
+    {
+        var secret = secrets.Unprotect(new EncryptedSecret(row.SharedSecretCiphertext, row.SharedSecretKeyId), row.ClientKey);
+        var state = row.UninstalledAt is not null ? ConnectTenantState.Uninstalled
+            : row.Enabled ? ConnectTenantState.Enabled
+            : ConnectTenantState.Disabled;
+        return new ConnectTenant(row.Id, row.ClientKey, secret, new Uri(row.BaseUrl), state);
+    }
+
+    private static string CacheKey(string clientKey) => "tenant:" + clientKey;
+}

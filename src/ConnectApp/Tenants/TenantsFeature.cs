@@ -1,0 +1,35 @@
+using System.Security.Claims;
+using AtlassianConnect;
+using AtlassianConnect.Authentication;
+using AtlassianConnect.Lifecycle;
+using ConnectApp.Persistence;
+
+namespace ConnectApp.Tenants;
+
+internal static class TenantsFeature
+{
+    public static IServiceCollection AddTenants(this IServiceCollection services)
+    {
+        services.AddSingleton<TenantStore>();
+        services.AddSingleton<IConnectTenantStore>(sp => sp.GetRequiredService<TenantStore>());
+        services.AddScoped<IConnectLifecycleHandler, TenantLifecycle>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapTenantEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapConnectLifecycle().AllowAnonymous(); // each callback verifies its own signed token
+        return app;
+    }
+
+    /// <summary>After authentication: the request acts for the token's tenant, for the query code and for row-level security.</summary>
+    public static IApplicationBuilder UseTenantScope(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        if (context.User.FindFirstValue(ConnectJwtDefaults.TenantIdClaim) is { } id && Guid.TryParse(id, out var tenantId))
+        {
+            context.RequestServices.GetRequiredService<TenantScope>().Enter(tenantId);
+        }
+
+        await next(context);
+    });
+}

@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+
+namespace JiraSimulator;
+
+/// <summary>
+/// A local Jira Cloud for development and tests: the install key server, sites that install the app with
+/// signed callbacks, and (per site, under /site/{name}) the REST endpoints the app calls. A dev tool on
+/// loopback: its admin endpoints have no authentication.
+/// </summary>
+public static class SimulatorProgram
+{
+    public static async Task Main(string[] args)
+    {
+        var app = Build(args);
+        await app.RunAsync();
+    }
+
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        var port = builder.Configuration["SIMULATOR_PORT"] ?? "8090";
+        if (builder.Configuration["ASPNETCORE_URLS"] is null && builder.Configuration["urls"] is null)
+        {
+            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        }
+
+        builder.Services.AddSingleton<InstallKeyServer>();
+        builder.Services.AddSingleton(sp => new ConnectAppInstaller(sp.GetRequiredService<InstallKeyServer>()));
+        builder.Services.AddSingleton<SiteDirectory>();
+        builder.Services.AddHttpClient("app", (sp, c) =>
+            c.BaseAddress = new Uri((sp.GetRequiredService<IConfiguration>()["APP_URL"] ?? "http://127.0.0.1:8080").TrimEnd('/') + "/"));
+        var app = builder.Build();
+        app.MapSimulatorEndpoints();
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapSimulatorEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/connect-install-keys/{**kid}", (string kid, InstallKeyServer keys) =>
+            keys.PublicPem(kid) is { } pem ? Results.Text(pem, "application/x-pem-file") : Results.NotFound());
+
+        app.MapGet("/", (SiteDirectory sites) =>
+        {
+            var html = new StringBuilder("<!doctype html><title>Jira simulator</title><h1>Jira simulator</h1><ul>");
+            foreach (var site in sites.All)
+            {
+                html.Append(CultureInfoInvariant($"<li>{WebUtility.HtmlEncode(site.Name)}: {WebUtility.HtmlEncode(site.BaseUrl.ToString())} (clientKey {WebUtility.HtmlEncode(site.ClientKey)}, {(site.SharedSecret is null ? "not installed" : "installed")})</li>"));
+            }
+
+            return Results.Content(html.Append("</ul>").ToString(), "text/html");
+        });
+
+        app.MapPost("/admin/sites/{name}/install", async (string name, HttpContext context, SiteDirectory sites, ConnectAppInstaller installer, IHttpClientFactory clients) =>
+        {
+            var site = sites.GetOrCreate(name, PublicBase(context));
+            using var response = await installer.InstallAsync(clients.CreateClient("app"), site, context.RequestAborted);
+            return response.IsSuccessStatusCode
+                ? Results.Ok(new { site.Name, site.ClientKey, baseUrl = site.BaseUrl, installed = true })
+                : Results.Problem($"The app answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}", statusCode: 502);
+        });
+
+        app.MapPost("/admin/sites/{name}/uninstall", async (string name, HttpContext context, SiteDirectory sites, ConnectAppInstaller installer, IHttpClientFactory clients) =>
+        {
+            if (sites.Find(name) is not { } site)
+            {
+                return Results.NotFound();
+            }
+
+            using var response = await installer.UninstallAsync(clients.CreateClient("app"), site, context.RequestAborted);
+            return response.IsSuccessStatusCode ? Results.Ok(new { site.Name, uninstalled = true }) : Results.StatusCode(502);
+        });
+
+        app.MapGet("/admin/sites/{name}/context-token", (string name, string? accountId, SiteDirectory sites) =>
+            sites.Find(name) is { SharedSecret: not null } site
+                ? Results.Text(SiteTokens.Context(site, accountId ?? "557058:simulated-agent"))
+                : Results.NotFound());
+
+        // The site's own REST API: paths as on a real site, under the site's context path.
+        var rest = app.MapGroup("/site/{name}");
+        rest.MapGet("/rest/api/3/serverInfo", async (string name, HttpContext context, SiteDirectory sites) =>
+        {
+            if (sites.Find(name) is not { } site)
+            {
+                return Results.NotFound();
+            }
+
+            return await AppTokenVerifier.VerifyAsync(context, site) is { } error
+                ? Results.Problem(error, statusCode: 401)
+                : Results.Ok(new { baseUrl = site.BaseUrl, serverTitle = $"Jira ({site.Name})", deploymentType = "Cloud" });
+        });
+        return app;
+    }
+
+    private static Uri PublicBase(HttpContext context) => new($"{context.Request.Scheme}://{context.Request.Host}");
+
+    private static string CultureInfoInvariant(FormattableString s) => FormattableString.Invariant(s);
+}
+
+/// <summary>The simulated sites of this simulator, by name; each lives under <c>{simulator}/site/{name}</c>.</summary>
+public sealed class SiteDirectory
+{
+    private readonly ConcurrentDictionary<string, SimulatedSite> _sites = new(StringComparer.Ordinal);
+
+    public IEnumerable<SimulatedSite> All => _sites.Values.OrderBy(s => s.Name, StringComparer.Ordinal);
+
+    public SimulatedSite? Find(string name) => _sites.TryGetValue(name, out var site) ? site : null;
+
+    public SimulatedSite GetOrCreate(string name, Uri simulatorBase) =>
+        _sites.GetOrAdd(name, n => new SimulatedSite(n, new Uri(simulatorBase, $"/site/{Uri.EscapeDataString(n)}")));
+
+    public SimulatedSite Add(SimulatedSite site) => _sites.GetOrAdd(site.Name, site);
+}
