@@ -1,22 +1,42 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace AtlassianConnect;
 
-/// <summary>Creates Connect JWTs: HS256 with a shared secret, as Jira and Connect apps sign requests.</summary>
+/// <summary>
+/// HS256 for Connect tokens, signed and verified here rather than by IdentityModel: IdentityModel refuses HMAC keys
+/// shorter than 256 bits (IDX10720), but the shared secret is Jira's choice and an app must work with whatever it
+/// sends. Parsing and the other claims still go through Microsoft.IdentityModel.JsonWebTokens.
+/// </summary>
 public static class ConnectJwt
 {
-    private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
+    private static readonly byte[] Header = Encoding.UTF8.GetBytes(Base64Url.EncodeToString("""{"alg":"HS256","typ":"JWT"}"""u8));
 
     /// <summary>Signs <paramref name="claims"/> with HS256 under <paramref name="sharedSecret"/>.</summary>
     public static string CreateSymmetric(IDictionary<string, object> claims, string sharedSecret)
     {
         ArgumentNullException.ThrowIfNull(claims);
         ArgumentException.ThrowIfNullOrEmpty(sharedSecret);
-        var credentials = new SigningCredentials(SymmetricKey(sharedSecret), SecurityAlgorithms.HmacSha256);
-        return Handler.CreateToken(JsonSerializer.Serialize(claims), credentials);
+        var payload = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(claims));
+        var signingInput = Encoding.ASCII.GetString(Header) + "." + payload;
+        var signature = HMACSHA256.HashData(Encoding.UTF8.GetBytes(sharedSecret), Encoding.ASCII.GetBytes(signingInput));
+        return signingInput + "." + Base64Url.EncodeToString(signature);
+    }
+
+    /// <summary>Whether <paramref name="encodedSignature"/> is the HS256 of <paramref name="signingInput"/> (header.payload) under <paramref name="sharedSecret"/>; constant time.</summary>
+    public static bool HasValidSignature(string signingInput, string encodedSignature, string sharedSecret)
+    {
+        ArgumentNullException.ThrowIfNull(signingInput);
+        ArgumentNullException.ThrowIfNull(encodedSignature);
+        ArgumentNullException.ThrowIfNull(sharedSecret);
+        Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        HMACSHA256.HashData(Encoding.UTF8.GetBytes(sharedSecret), Encoding.ASCII.GetBytes(signingInput), expected);
+        Span<byte> actual = stackalloc byte[HMACSHA256.HashSizeInBytes + 3];
+        return Base64Url.IsValid(encodedSignature, out var length) && length == HMACSHA256.HashSizeInBytes
+            && Base64Url.TryDecodeFromChars(encodedSignature, actual, out var written) && written == HMACSHA256.HashSizeInBytes
+            && CryptographicOperations.FixedTimeEquals(expected, actual[..written]);
     }
 
     /// <summary>The claims of a request-bound token from <paramref name="issuer"/>, valid for <paramref name="lifetime"/>.</summary>
@@ -36,6 +56,4 @@ public static class ConnectJwt
 
         return claims;
     }
-
-    internal static SymmetricSecurityKey SymmetricKey(string sharedSecret) => new(Encoding.UTF8.GetBytes(sharedSecret));
 }

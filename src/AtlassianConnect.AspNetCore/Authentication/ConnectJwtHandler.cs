@@ -27,8 +27,6 @@ public sealed class ConnectJwtHandler(
     IConnectTenantStore tenants,
     TimeProvider time) : AuthenticationHandler<ConnectJwtOptions>(options, logger, encoder)
 {
-    private static readonly JsonWebTokenHandler TokenHandler = new();
-
     /// <inheritdoc />
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -75,24 +73,35 @@ public sealed class ConnectJwtHandler(
             return Fail(new("jwt.unknown_issuer", "The token's issuer is not an installation of this app."));
         }
 
-        var validation = await ValidateAsync(token, tenant);
-        if (validation.Exception is SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException)
+        var signingInput = jwt.EncodedHeader + "." + jwt.EncodedPayload;
+        if (!ConnectJwt.HasValidSignature(signingInput, jwt.EncodedSignature, tenant.SharedSecret))
         {
             // The secret may have been rotated by a reinstall handled on another instance: read once more.
             var fresh = await tenants.FindAsync(issuer, refresh: true, Context.RequestAborted);
-            if (fresh is not null && fresh.SharedSecret != tenant.SharedSecret)
+            if (fresh is null || fresh.SharedSecret == tenant.SharedSecret || !ConnectJwt.HasValidSignature(signingInput, jwt.EncodedSignature, fresh.SharedSecret))
             {
-                tenant = fresh;
-                validation = await ValidateAsync(token, tenant);
+                return Fail(new("jwt.invalid_signature", "The token's signature does not verify with this installation's shared secret."));
             }
-        }
 
-        if (!validation.IsValid)
-        {
-            return Fail(MapValidationFailure(validation.Exception));
+            tenant = fresh;
         }
 
         var now = time.GetUtcNow();
+        if (!jwt.TryGetPayloadValue<long>("exp", out var exp))
+        {
+            return Fail(new("jwt.missing_exp", "The token has no exp claim."));
+        }
+
+        if (now >= DateTimeOffset.FromUnixTimeSeconds(exp).Add(settings.ClockSkew))
+        {
+            return Fail(new("jwt.expired", "The token has expired."));
+        }
+
+        if (jwt.TryGetPayloadValue<long>("nbf", out var nbf) && DateTimeOffset.FromUnixTimeSeconds(nbf) > now.Add(settings.ClockSkew))
+        {
+            return Fail(new("jwt.not_yet_valid", "The token is not valid yet."));
+        }
+
         if (!jwt.TryGetPayloadValue<long>("iat", out var iat))
         {
             return Fail(new("jwt.missing_iat", "The token has no iat claim."));
@@ -192,54 +201,6 @@ public sealed class ConnectJwtHandler(
         Logger.LogInformation("Connect JWT rejected: {FailureCode}", failure.Code);
         return AuthenticateResult.Fail(failure.Code);
     }
-
-    private async Task<TokenValidationResult> ValidateAsync(string token, ConnectTenant tenant)
-    {
-        var parameters = new TokenValidationParameters
-        {
-            IssuerSigningKey = ConnectJwt.SymmetricKey(tenant.SharedSecret),
-            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
-            ValidateIssuer = false, // matched by the tenant lookup
-            ValidateAudience = false, // Jira's tokens carry none
-            ValidateLifetime = true,
-            RequireExpirationTime = true,
-            RequireSignedTokens = true,
-            ClockSkew = connect.Value.ClockSkew,
-            LifetimeValidator = LifetimeValidator,
-        };
-        return await TokenHandler.ValidateTokenAsync(token, parameters);
-    }
-
-    private bool LifetimeValidator(DateTime? notBefore, DateTime? expires, SecurityToken token, TokenValidationParameters parameters)
-    {
-        var now = time.GetUtcNow().UtcDateTime;
-        if (expires is null)
-        {
-            throw new SecurityTokenNoExpirationException("no exp");
-        }
-
-        if (expires.Value.Add(parameters.ClockSkew) <= now)
-        {
-            throw new SecurityTokenExpiredException("expired") { Expires = expires.Value };
-        }
-
-        if (notBefore is { } nbf && nbf > now.Add(parameters.ClockSkew))
-        {
-            throw new SecurityTokenNotYetValidException("not yet valid") { NotBefore = nbf };
-        }
-
-        return true;
-    }
-
-    private static ConnectAuthFailure MapValidationFailure(Exception? e) => e switch
-    {
-        SecurityTokenExpiredException => new("jwt.expired", "The token has expired."),
-        SecurityTokenNoExpirationException => new("jwt.missing_exp", "The token has no exp claim."),
-        SecurityTokenNotYetValidException => new("jwt.not_yet_valid", "The token is not valid yet."),
-        SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => new("jwt.invalid_signature", "The token's signature does not verify with this installation's shared secret."),
-        SecurityTokenInvalidAlgorithmException => new("jwt.algorithm_not_allowed", "Only HS256 tokens are accepted here."),
-        _ => new("jwt.invalid", "The token is not valid."),
-    };
 
     private async Task<(string? Token, ConnectAuthFailure? Failure)> ExtractTokenAsync()
     {
