@@ -9,7 +9,7 @@ namespace JiraSimulator;
 /// signed callbacks, and (per site, under /site/{name}) the REST endpoints the app calls. A dev tool on
 /// loopback: its admin endpoints have no authentication.
 /// </summary>
-public static class SimulatorProgram
+public sealed class SimulatorProgram
 {
     public static async Task Main(string[] args)
     {
@@ -35,7 +35,11 @@ public static class SimulatorProgram
         app.MapSimulatorEndpoints();
         return app;
     }
+}
 
+/// <summary>The simulator's HTTP surface.</summary>
+public static class SimulatorEndpoints
+{
     public static IEndpointRouteBuilder MapSimulatorEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/connect-install-keys/{**kid}", (string kid, InstallKeyServer keys) =>

@@ -1,0 +1,115 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using AtlassianConnect.Lifecycle;
+using ConnectApp.Persistence;
+using JiraSimulator;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ConnectApp.Tests.Infrastructure;
+
+/// <summary>The Jira simulator, hosted in-process: key server and site REST API.</summary>
+public sealed class SimulatorFactory : WebApplicationFactory<SimulatorProgram>;
+
+/// <summary>
+/// One app for the test collection: real PostgreSQL (a fresh database), real RabbitMQ, the real auth pipeline,
+/// and the Jira simulator as key server. Every test makes its own simulated site, so tests never share a tenant.
+/// </summary>
+public sealed class ConnectAppFixture : IAsyncLifetime
+{
+    public const string AppKey = "com.connectapp.test";
+    public static readonly Uri AppBaseUrl = new("https://connectapp.test");
+
+    private TestDatabase? _database;
+
+    public SimulatorFactory Simulator { get; } = new();
+
+    public ConnectAppFactory App { get; private set; } = null!;
+
+    public InstallKeyServer Keys => Simulator.Services.GetRequiredService<InstallKeyServer>();
+
+    public ConnectAppInstaller Installer => new(Keys);
+
+    public string DatabaseConnectionString => _database!.ConnectionString;
+
+    public string SecretsKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync();
+        TestLog.RecordSecret(SecretsKey);
+        App = new ConnectAppFactory(this, _database.Url);
+        await PersistenceFeature.MigrateAsync(App.Services, CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await Simulator.DisposeAsync();
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+
+    /// <summary>A client for the app (no credentials).</summary>
+    public HttpClient Client() => App.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = new Uri("http://localhost/") });
+
+    /// <summary>A new simulated site on *.atlassian.net, not installed yet.</summary>
+    public static SimulatedSite NewSite(string? name = null)
+    {
+        name ??= "site-" + Guid.NewGuid().ToString("N")[..10];
+        return new SimulatedSite(name, new Uri($"https://{name}.atlassian.net"));
+    }
+
+    /// <summary>A new simulated site that has installed the app.</summary>
+    public async Task<SimulatedSite> InstallSiteAsync(string? name = null)
+    {
+        var site = NewSite(name);
+        await InstallAsync(site);
+        return site;
+    }
+
+    public async Task InstallAsync(SimulatedSite site)
+    {
+        using var response = await Installer.InstallAsync(Client(), site);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, response.StatusCode);
+        TestLog.RecordSecret(site.SharedSecret!);
+    }
+
+    /// <summary>A client whose requests carry a context token of <paramref name="site"/> for <paramref name="accountId"/>.</summary>
+    public HttpClient AsContext(SimulatedSite site, string? accountId = "557058:agent-1")
+    {
+        var client = Client();
+        var token = SiteTokens.Context(site, accountId);
+        TestLog.RecordSecret(token);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("JWT", token);
+        return client;
+    }
+}
+
+public sealed class ConnectAppFactory(ConnectAppFixture fixture, string databaseUrl) : WebApplicationFactory<Program>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        builder.UseSetting("APP_KEY", ConnectAppFixture.AppKey);
+        builder.UseSetting("APP_BASE_URL", ConnectAppFixture.AppBaseUrl.ToString());
+        builder.UseSetting("DATABASE_URL", databaseUrl);
+        builder.UseSetting("SECRETS_KEY", fixture.SecretsKey);
+        builder.UseSetting("ALLOWED_HOST_SUFFIXES", ".atlassian.net");
+        builder.UseSetting("CONNECT_INSTALL_KEYS_URL", "http://simulator/connect-install-keys");
+        builder.UseSetting("LOG_FILE", TestLog.FilePath);
+        builder.ConfigureTestServices(services =>
+            services.AddHttpClient(InstallKeyProvider.HttpClientName)
+                .ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler()));
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class AppCollection : ICollectionFixture<ConnectAppFixture>
+{
+    public const string Name = "app";
+}
