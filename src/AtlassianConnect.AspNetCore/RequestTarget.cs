@@ -3,7 +3,8 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace AtlassianConnect;
 
-internal static class RequestTarget
+/// <summary>The request target a query string hash is computed over.</summary>
+public static class RequestTarget
 {
     /// <summary>The path and query exactly as the client sent them (still percent-encoded), which is what the qsh covers.</summary>
     public static string Raw(HttpContext context)

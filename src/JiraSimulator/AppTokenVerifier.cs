@@ -1,5 +1,4 @@
 using AtlassianConnect;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -33,7 +32,7 @@ public static class AppTokenVerifier
             return "invalid token: " + result.Exception?.GetType().Name;
         }
 
-        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (context.Request.Path + context.Request.QueryString).ToString();
+        var raw = RequestTarget.Raw(context);
         var expected = QueryStringHash.Compute(context.Request.Method, raw, site.BaseUrl.AbsolutePath);
         return result.Claims.TryGetValue("qsh", out var qsh) && (string)qsh == expected ? null : "qsh mismatch";
     }

@@ -19,7 +19,7 @@ public sealed class SimulatedSite
     public Uri BaseUrl { get; set; }
 
     /// <summary>The secret of the latest install; null before the first.</summary>
-    public string? SharedSecret { get; internal set; }
+    public string? SharedSecret { get; set; }
 
     /// <summary>The app key this site installed.</summary>
     public string? AppKey { get; internal set; }

@@ -21,11 +21,6 @@ public sealed class ConnectSigningHandler(IOptions<ConnectOptions> options, Time
         }
 
         var uri = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
-        if (!uri.IsAbsoluteUri)
-        {
-            uri = new Uri(tenant.BaseUrl.ToString().TrimEnd('/') + "/" + uri.OriginalString.TrimStart('/'));
-            request.RequestUri = uri;
-        }
 
         var basePath = tenant.BaseUrl.AbsolutePath.TrimEnd('/');
         if (uri.Scheme != tenant.BaseUrl.Scheme || !string.Equals(uri.Authority, tenant.BaseUrl.Authority, StringComparison.OrdinalIgnoreCase)
@@ -46,6 +41,15 @@ public static class ConnectRequest
 {
     /// <summary>The installation a request is made for.</summary>
     public static readonly HttpRequestOptionsKey<ConnectTenant> TenantKey = new("connect.tenant");
+
+    /// <summary>A request to <paramref name="pathAndQuery"/> under the installation's baseUrl (context path kept), made for it.</summary>
+    public static HttpRequestMessage Create(ConnectTenant tenant, HttpMethod method, string pathAndQuery)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(pathAndQuery);
+        var uri = new Uri(tenant.BaseUrl.ToString().TrimEnd('/') + "/" + pathAndQuery.TrimStart('/'));
+        return new HttpRequestMessage(method, uri).ForTenant(tenant);
+    }
 
     /// <summary>Marks <paramref name="request"/> as made for <paramref name="tenant"/>.</summary>
     public static HttpRequestMessage ForTenant(this HttpRequestMessage request, ConnectTenant tenant)

@@ -14,6 +14,7 @@ internal static class Logging
             .MinimumLevel.Override("Microsoft.Extensions.Http", LogEventLevel.Warning)
             .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
             .Enrich.FromLogContext()
+            .Enrich.With<RedactingEnricher>()
             .WriteTo.Console(RedactingFormatter.Create());
         if (configuration["LOG_FILE"] is { Length: > 0 } file)
         {

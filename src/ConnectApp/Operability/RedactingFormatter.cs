@@ -48,7 +48,8 @@ internal sealed partial class RedactingFormatter(ITextFormatter inner) : ITextFo
     [GeneratedRegex(@"((?:postgres(?:ql)?|amqps?|https?|redis)://[^:/@\s""]+:)[^@\s""]+@", RegexOptions.IgnoreCase)]
     private static partial Regex UrlCredentials();
 
-    [GeneratedRegex(@"((?:password|pwd)\s*=\s*)[^;""\s]+", RegexOptions.IgnoreCase)]
+    // key=value and key: value forms (connection strings, ToString() of objects): password=..., sharedSecret = ...
+    [GeneratedRegex(@"((?:password|pwd|secret|token|apikey|api_key)[A-Za-z_]*\s*[=:]\s*)(?!\[redacted\])[^;,}&""\s\\]+", RegexOptions.IgnoreCase)]
     private static partial Regex ConnectionStringPassword();
 
     [GeneratedRegex(@"(""[A-Za-z_]*(?:secret|password|token|authorization|apikey|api_key|jwt)[A-Za-z_]*""\s*:\s*"")(?:[^""\\]|\\.)*""", RegexOptions.IgnoreCase)]

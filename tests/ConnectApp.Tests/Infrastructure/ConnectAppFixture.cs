@@ -4,6 +4,9 @@ using AtlassianConnect.Lifecycle;
 using ConnectApp.Persistence;
 using JiraSimulator;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,6 +44,9 @@ public sealed class ConnectAppFixture : IAsyncLifetime
         _database = await TestDatabase.CreateAsync();
         TestLog.RecordSecret(SecretsKey);
         App = new ConnectAppFactory(this, _database.Url);
+        App.UseKestrel(0); // real HTTP on a loopback port: the raw request target (and so the qsh) is what a client sent
+        App.StartServer();
+        AppAddress = new Uri(App.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First().Replace("[::1]", "127.0.0.1", StringComparison.Ordinal) + "/");
         await PersistenceFeature.MigrateAsync(App.Services, CancellationToken.None);
     }
 
@@ -55,7 +61,10 @@ public sealed class ConnectAppFixture : IAsyncLifetime
     }
 
     /// <summary>A client for the app (no credentials).</summary>
-    public HttpClient Client() => App.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = new Uri("http://localhost/") });
+    public HttpClient Client() => App.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = AppAddress });
+
+    /// <summary>Where the app's Kestrel listens (a loopback port chosen at start).</summary>
+    public Uri AppAddress { get; private set; } = null!;
 
     /// <summary>A new simulated site on *.atlassian.net, not installed yet.</summary>
     public static SimulatedSite NewSite(string? name = null)
