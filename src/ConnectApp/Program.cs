@@ -17,8 +17,13 @@ if (!ProcessRoles.TryParse(args, out var role))
     return 2;
 }
 
-var builder = WebApplication.CreateBuilder(args.Where(a => a.StartsWith('-')).ToArray());
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args.Where(a => a.StartsWith('-')).ToArray(),
+    ContentRootPath = AppContext.BaseDirectory, // wwwroot and the descriptor template sit beside the binary, wherever it is started from
+});
 var configuration = builder.Configuration;
+configuration["CONNECTAPP_ROLE"] = role.ToString();
 if (configuration["ASPNETCORE_URLS"] is null && configuration["urls"] is null)
 {
     var host = configuration["DYNO"] is null ? "127.0.0.1" : "0.0.0.0";

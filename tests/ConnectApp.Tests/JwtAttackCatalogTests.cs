@@ -90,8 +90,11 @@ public sealed class JwtAttackCatalogTests(ConnectAppFixture app)
         var descriptor = await ConnectAppInstaller.ReadDescriptorAsync(app.Client());
         var claims = JsonSerializer.Serialize(new Dictionary<string, object>
         {
-            ["iss"] = site.ClientKey, ["aud"] = new[] { descriptor.BaseUrl.ToString().TrimEnd('/') }, ["qsh"] = QueryStringHash.Compute("POST", "/installed"),
-            ["iat"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), ["exp"] = DateTimeOffset.UtcNow.AddMinutes(3).ToUnixTimeSeconds(),
+            ["iss"] = site.ClientKey,
+            ["aud"] = new[] { descriptor.BaseUrl.ToString().TrimEnd('/') },
+            ["qsh"] = QueryStringHash.Compute("POST", "/installed"),
+            ["iat"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            ["exp"] = DateTimeOffset.UtcNow.AddMinutes(3).ToUnixTimeSeconds(),
         });
         var token = Hs256($$"""{"alg":"HS256","typ":"JWT","kid":"{{app.Keys.CurrentKid}}"}""", claims, pem);
         await AssertRefusedAsync(c => ConnectAppInstaller.SendAsync(c, "installed", ConnectAppInstaller.Payload(site, descriptor.Key, "installed", "attacker-secret"), token),

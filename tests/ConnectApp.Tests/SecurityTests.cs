@@ -75,6 +75,15 @@ public sealed class SecurityTests(ConnectAppFixture app)
         Assert.ThrowsAny<CryptographicException>(() => withoutPrevious.Unprotect(stored, "tenant"));
     }
 
+    [Theory]
+    [InlineData("4f6a2b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a", true)] // Heroku's generator: 64 hex
+    [InlineData("T2sVq1l3m0nF6yJm2G8sV+K3n5e4Qx7rT9bW1cZ2dA0=", true)] // openssl rand -base64 32
+    [InlineData("dG9vIHNob3J0", false)]
+    [InlineData("4f6a2b9c8d7e6f5a4b3c2d1e0f9a8b7c", false)]
+    [InlineData("", false)]
+    public void SecretsKey_AcceptsBase64Or64HexOf32Bytes(string key, bool valid) =>
+        Assert.Equal(valid, SecretProtector.DecodeKey(key) is { Length: 32 });
+
     [Fact]
     public async Task TokenOfTenantA_NeverResolvesTenantB()
     {

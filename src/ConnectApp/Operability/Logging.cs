@@ -13,6 +13,8 @@ internal static class Logging
             .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.Extensions.Http", LogEventLevel.Warning)
             .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
+            // The migrator probes for its history table by querying it; on a new database that logs a failed command.
+            .MinimumLevel.Override("Microsoft.EntityFrameworkCore.Database.Command", configuration["CONNECTAPP_ROLE"] == "Migrate" ? LogEventLevel.Fatal : LogEventLevel.Error)
             .Enrich.FromLogContext()
             .Enrich.With<RedactingEnricher>()
             .WriteTo.Console(RedactingFormatter.Create());

@@ -72,8 +72,14 @@ internal sealed class SecretProtector
             return null;
         }
 
+        var text = base64.Trim();
+        if (text.Length == 64 && text.All(char.IsAsciiHexDigit))
+        {
+            return Convert.FromHexString(text); // Heroku's app.json "generator": "secret" makes 64 hex characters
+        }
+
         var buffer = new byte[48];
-        return Convert.TryFromBase64String(base64.Trim(), buffer, out var written) && written == 32 ? buffer[..32] : null;
+        return Convert.TryFromBase64String(text, buffer, out var written) && written == 32 ? buffer[..32] : null;
     }
 
     private static string KeyId(byte[] key) =>

@@ -16,17 +16,17 @@ internal sealed class SecretsOptionsValidator : IValidateOptions<SecretsOptions>
     {
         if (string.IsNullOrEmpty(options.Key))
         {
-            return ValidateOptionsResult.Fail("SECRETS_KEY is not set: it must be base64 of 32 random bytes (openssl rand -base64 32).");
+            return ValidateOptionsResult.Fail("SECRETS_KEY is not set: it must be 32 random bytes as base64 (openssl rand -base64 32) or 64 hex characters.");
         }
 
         if (SecretProtector.DecodeKey(options.Key) is null)
         {
-            return ValidateOptionsResult.Fail("SECRETS_KEY is malformed: it must be base64 of exactly 32 bytes (openssl rand -base64 32).");
+            return ValidateOptionsResult.Fail("SECRETS_KEY is malformed: it must be 32 bytes as base64 (openssl rand -base64 32) or 64 hex characters.");
         }
 
         if (!string.IsNullOrEmpty(options.PreviousKey) && SecretProtector.DecodeKey(options.PreviousKey) is null)
         {
-            return ValidateOptionsResult.Fail("SECRETS_KEY_PREVIOUS is malformed: it must be base64 of exactly 32 bytes.");
+            return ValidateOptionsResult.Fail("SECRETS_KEY_PREVIOUS is malformed: it must be 32 bytes as base64 or 64 hex characters.");
         }
 
         return ValidateOptionsResult.Success;

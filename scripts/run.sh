@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The README's *run* command: services, migrations, the app (role all) and the Jira simulator in the background,
+# a signed install of the simulated site "demo", then the URLs to open. Stop everything with scripts/stop.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+STATE=$ROOT/.run
+mkdir -p "$STATE"
+log() { echo "[run $(date +%H:%M:%S)] $*"; }
+alive() { local s; s=$(ps -o stat= -p "$1" 2>/dev/null || true); [[ -n $s && $s != Z* ]]; }
+
+bash scripts/services.sh
+
+# Local configuration. SECRETS_KEY is made once per checkout and kept in .run/ (git-ignored, mode 600).
+if [[ ! -s $STATE/secrets.env ]]; then
+  umask 077
+  echo "SECRETS_KEY=$(openssl rand -base64 32)" > "$STATE/secrets.env"
+fi
+set -a
+# shellcheck disable=SC1091
+source "$STATE/secrets.env"
+PORT=${PORT:-8080}
+SIMULATOR_PORT=${SIMULATOR_PORT:-8090}
+APP_BASE_URL=${APP_BASE_URL:-http://localhost:$PORT}
+APP_KEY=${APP_KEY:-com.connectapp.local}
+DATABASE_URL=${DATABASE_URL:-postgres://app:app_pw@127.0.0.1:5432/appdb}
+RABBITMQ_URL=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/}
+CONNECT_INSTALL_KEYS_URL=http://127.0.0.1:$SIMULATOR_PORT/connect-install-keys
+ALLOWED_HOST_SUFFIXES=${ALLOWED_HOST_SUFFIXES:-.atlassian.net,127.0.0.1}
+APP_URL=http://127.0.0.1:$PORT
+set +a
+
+bash scripts/stop.sh --keep-services >/dev/null 2>&1 || true
+
+log "build"
+dotnet build ConnectApp.sln -c Release -nologo -v quiet >"$STATE/build.log" 2>&1 || { tail -30 "$STATE/build.log"; exit 1; }
+APP_DLL=$ROOT/src/ConnectApp/bin/Release/net10.0/ConnectApp.dll
+SIM_DLL=$ROOT/src/JiraSimulator/bin/Release/net10.0/JiraSimulator.dll
+
+log "migrate"
+dotnet "$APP_DLL" migrate
+
+log "start Jira simulator on 127.0.0.1:$SIMULATOR_PORT"
+nohup dotnet "$SIM_DLL" >"$STATE/simulator.log" 2>&1 &
+echo $! >"$STATE/simulator.pid"
+log "start app (role all) on 127.0.0.1:$PORT"
+nohup dotnet "$APP_DLL" all >"$STATE/app.log" 2>&1 &
+echo $! >"$STATE/app.pid"
+
+for i in $(seq 1 120); do
+  if curl -fsS "http://127.0.0.1:$PORT/health/ready" >/dev/null 2>&1 && curl -fsS "http://127.0.0.1:$SIMULATOR_PORT/" >/dev/null 2>&1; then break; fi
+  alive "$(cat "$STATE/app.pid")" || { tail -20 "$STATE/app.log"; echo "the app exited; see .run/app.log" >&2; exit 1; }
+  alive "$(cat "$STATE/simulator.pid")" || { tail -20 "$STATE/simulator.log"; echo "the simulator exited; see .run/simulator.log" >&2; exit 1; }
+  [[ $i == 120 ]] && { echo "the app did not become ready in 60 s; see .run/app.log" >&2; exit 1; }
+  sleep 0.5
+done
+
+log "signed install of the simulated site 'demo'"
+curl -fsS -X POST "http://127.0.0.1:$SIMULATOR_PORT/admin/sites/demo/install" >"$STATE/demo-site.json" || { echo "install failed; see .run/app.log" >&2; exit 1; }
+
+cat <<EOT
+
+ConnectApp is running (logs: .run/app.log, .run/simulator.log; stop: bash scripts/stop.sh)
+
+  Descriptor      $APP_BASE_URL/atlassian-connect.json
+  Health          $APP_BASE_URL/health/ready
+  OpenAPI         $APP_BASE_URL/openapi/v1.json
+  Home page       $APP_BASE_URL/
+  Jira simulator  http://127.0.0.1:$SIMULATOR_PORT/   (site "demo" installed: $(sed -n 's/.*"clientKey":"\([^"]*\)".*/\1/p' "$STATE/demo-site.json"))
+
+  Call the API as an agent of the demo site (a context token minted by the simulator):
+    curl -H "Authorization: JWT \$(curl -s http://127.0.0.1:$SIMULATOR_PORT/admin/sites/demo/context-token)" $APP_BASE_URL/api/whoami
+EOT

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The README's *test* command (and CI's, through .ci/run): installs and starts what the tests need, builds,
+# runs every test project and the log-hygiene check, and ends with one line: "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RESULTS=$ROOT/TestResults
+step() { echo "[test $(date +%H:%M:%S)] $*"; }
+
+step "services"
+bash scripts/services.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+step "tools and packages"
+command -v node >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+npm ci --prefix tests/interop --silent >/dev/null || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
+dotnet tool restore >/dev/null || { echo "dotnet tool restore failed"; echo "0 passed, 1 failed"; exit 1; }
+
+step "build"
+dotnet build ConnectApp.sln -c Release -nologo -v quiet || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+step "format check"
+dotnet format ConnectApp.sln --verify-no-changes --no-restore -v quiet || { echo "dotnet format found changes to make (run: dotnet format ConnectApp.sln)"; echo "0 passed, 1 failed"; exit 1; }
+
+rm -rf "$RESULTS"; mkdir -p "$RESULTS"
+step "tests"
+dotnet test ConnectApp.sln -c Release --no-build -nologo --results-directory "$RESULTS" --logger "trx" --logger "console;verbosity=minimal" 2>&1 | tee "$RESULTS/test-output.log"
+test_exit=${PIPESTATUS[0]}
+
+passed=0; failed=0; skipped=0
+for trx in "$RESULTS"/*.trx; do
+  [[ -f $trx ]] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  t=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")
+  e=$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + t - e))
+done
+if [[ $test_exit -ne 0 && $failed -eq 0 ]]; then
+  echo "dotnet test exited $test_exit without a failed test (crash or missing results)"; failed=$((failed + 1))
+fi
+
+step "log hygiene"
+if bash scripts/check-log-hygiene.sh "$RESULTS"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[[ $failed -eq 0 ]]
