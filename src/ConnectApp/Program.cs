@@ -1,10 +1,15 @@
 using AtlassianConnect;
+using ConnectApp.Audit;
 using ConnectApp.Descriptor;
+using ConnectApp.Fields;
 using ConnectApp.Hosting;
 using ConnectApp.Identity;
 using ConnectApp.Messaging;
 using ConnectApp.Operability;
 using ConnectApp.Persistence;
+using ConnectApp.Problems;
+using ConnectApp.Records;
+using ConnectApp.Roles;
 using ConnectApp.Secrets;
 using ConnectApp.Tenants;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -54,6 +59,16 @@ builder.Services.AddAtlassianConnect();
 builder.Services.AddAuthorization(o => o.FallbackPolicy = o.DefaultPolicy); // fail closed: an endpoint is anonymous only when it says so
 builder.Services.AddTenants();
 builder.Services.AddDescriptor();
+builder.Services.AddRoles();
+builder.Services.AddFields();
+builder.Services.AddRecords();
+builder.Services.AddExceptionHandler<AppProblemHandler>();
+builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
+builder.Services.ConfigureHttpJsonOptions(o =>
+{
+    o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+    o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
+});
 
 var app = builder.Build();
 
@@ -104,7 +119,15 @@ if (role.RunsWeb())
     app.MapOpenApi().AllowAnonymous();
     app.MapDescriptorEndpoints();
     app.MapTenantEndpoints();
-    app.MapWhoAmIEndpoints();
+
+    // The app's API: called by the iframe SPA with context tokens (AP.context.getToken()), so they are accepted here.
+    var api = app.MapGroup("/api").WithMetadata(new AtlassianConnect.Authentication.AllowContextTokenAttribute());
+    api.MapWhoAmIEndpoints();
+    api.MapFieldsEndpoints();
+    api.MapRecordsEndpoints();
+    api.MapAuditEndpoints();
+    api.MapIssuePanelEndpoints();
+    api.MapPortalEndpoints();
 }
 
 await app.RunAsync();

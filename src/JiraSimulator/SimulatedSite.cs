@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 
 namespace JiraSimulator;
@@ -23,6 +24,24 @@ public sealed class SimulatedSite
 
     /// <summary>The app key this site installed.</summary>
     public string? AppKey { get; internal set; }
+
+    /// <summary>The site's users by accountId; the permissions API answers from here (unknown users are customers).</summary>
+    public ConcurrentDictionary<string, SimulatedUser> Users { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>How many permission checks the site has answered (tests assert the app caches them).</summary>
+    public int PermissionChecks => _permissionChecks;
+
+    private int _permissionChecks;
+
+    internal void CountPermissionCheck() => Interlocked.Increment(ref _permissionChecks);
+
+    /// <summary>Adds (or replaces) a user.</summary>
+    public SimulatedUser AddUser(string accountId, SiteRole role, string? displayName = null, string? email = null)
+    {
+        var user = new SimulatedUser(accountId, displayName ?? accountId, email ?? $"{accountId.Replace(':', '.')}@example.com", role);
+        Users[accountId] = user;
+        return user;
+    }
 
     /// <summary>A new shared secret, as Jira makes one per install: 64 random bytes, base64url.</summary>
     public static string NewSharedSecret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)).Replace('+', '-').Replace('/', '_');

@@ -32,6 +32,8 @@ public sealed class SimulatorProgram
         builder.Services.AddHttpClient("app", (sp, c) =>
             c.BaseAddress = new Uri((sp.GetRequiredService<IConfiguration>()["APP_URL"] ?? "http://127.0.0.1:8080").TrimEnd('/') + "/"));
         var app = builder.Build();
+        app.UseSiteHosts();
+        app.UseRouting(); // after the host rewrite, so /site/{name} routes match
         app.MapSimulatorEndpoints();
         return app;
     }
@@ -94,8 +96,31 @@ public static class SimulatorEndpoints
                 ? Results.Problem(error, statusCode: 401)
                 : Results.Ok(new { baseUrl = site.BaseUrl, serverTitle = $"Jira ({site.Name})", deploymentType = "Cloud" });
         });
+        rest.MapPost("/rest/api/3/permissions/check", PermissionsCheck.HandleAsync);
         return app;
     }
+
+    /// <summary>
+    /// Requests to https://{name}.atlassian.net/... (how tests address sites) are served as /site/{name}/...,
+    /// so one simulator plays any number of sites by host as well as by path.
+    /// </summary>
+    public static IApplicationBuilder UseSiteHosts(this IApplicationBuilder app) => app.Use((context, next) =>
+    {
+        var host = context.Request.Host.Host;
+        const string suffix = ".atlassian.net";
+        if (host.EndsWith(suffix, StringComparison.OrdinalIgnoreCase) && !context.Request.Path.StartsWithSegments("/site"))
+        {
+            var name = host[..^suffix.Length];
+            if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>() is { } request && string.IsNullOrEmpty(request.RawTarget))
+            {
+                request.RawTarget = AtlassianConnect.RequestTarget.Raw(context); // keep what the app signed before the rewrite
+            }
+
+            context.Request.Path = new PathString("/site/" + name).Add(context.Request.Path);
+        }
+
+        return next(context);
+    });
 
     private static Uri PublicBase(HttpContext context) => new($"{context.Request.Scheme}://{context.Request.Host}");
 

@@ -9,11 +9,10 @@ internal static class WhoAmIEndpoints
 
     public static IEndpointRouteBuilder MapWhoAmIEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/whoami", (HttpContext context) => TypedResults.Ok(new WhoAmI(
+        app.MapGet("/whoami", (HttpContext context) => TypedResults.Ok(new WhoAmI(
                 context.User.FindFirst(ConnectJwtDefaults.ClientKeyClaim)!.Value,
                 context.User.FindFirst(ConnectJwtDefaults.AccountIdClaim)?.Value)))
             .RequireAuthorization()
-            .WithMetadata(new AllowContextTokenAttribute())
             .WithTags("Identity");
         return app;
     }

@@ -10,6 +10,16 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbC
 
     public DbSet<TenantLifecycleEvent> TenantLifecycleEvents => Set<TenantLifecycleEvent>();
 
+    public DbSet<Fields.FieldDefinition> FieldDefinitions => Set<Fields.FieldDefinition>();
+
+    public DbSet<Fields.FieldOption> FieldOptions => Set<Fields.FieldOption>();
+
+    public DbSet<Records.Record> Records => Set<Records.Record>();
+
+    public DbSet<Records.Membership> Memberships => Set<Records.Membership>();
+
+    public DbSet<Audit.AuditEntry> AuditEntries => Set<Audit.AuditEntry>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);
 }

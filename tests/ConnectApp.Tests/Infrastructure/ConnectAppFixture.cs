@@ -83,9 +83,18 @@ public sealed class ConnectAppFixture : IAsyncLifetime
 
     public async Task InstallAsync(SimulatedSite site)
     {
+        Simulator.Services.GetRequiredService<SiteDirectory>().Add(site);
         using var response = await Installer.InstallAsync(Client(), site);
         Assert.Equal(System.Net.HttpStatusCode.NoContent, response.StatusCode);
         TestLog.RecordSecret(site.SharedSecret!);
+    }
+
+    /// <summary>A client acting as a user of <paramref name="site"/> who holds <paramref name="role"/> in Jira.</summary>
+    public HttpClient As(SimulatedSite site, SiteRole role, string? accountId = null)
+    {
+        accountId ??= $"557058:{role.ToString().ToLowerInvariant()}-{Guid.NewGuid():N}"[..40];
+        site.AddUser(accountId, role);
+        return AsContext(site, accountId);
     }
 
     /// <summary>A client whose requests carry a context token of <paramref name="site"/> for <paramref name="accountId"/>.</summary>
@@ -112,8 +121,11 @@ public sealed class ConnectAppFactory(ConnectAppFixture fixture, string database
         builder.UseSetting("CONNECT_INSTALL_KEYS_URL", "http://simulator/connect-install-keys");
         builder.UseSetting("LOG_FILE", TestLog.FilePath);
         builder.ConfigureTestServices(services =>
-            services.AddHttpClient(InstallKeyProvider.HttpClientName)
-                .ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler()));
+        {
+            // The key server and every simulated site's REST API are the in-process simulator.
+            services.AddHttpClient(InstallKeyProvider.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler());
+            services.AddHttpClient(ConnectApp.Jira.JiraClient.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler());
+        });
     }
 }
 

@@ -1,0 +1,30 @@
+using ConnectApp.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace ConnectApp.Fields;
+
+/// <summary>A tenant's field definitions for one entity, with options, in display order.</summary>
+internal sealed class FieldCatalog(IReadOnlyList<FieldDefinition> fields)
+{
+    private readonly Dictionary<string, FieldDefinition> _byKey = fields.ToDictionary(f => f.Key, StringComparer.Ordinal);
+    private readonly Dictionary<Guid, FieldDefinition> _byId = fields.ToDictionary(f => f.Id);
+
+    public IReadOnlyList<FieldDefinition> All { get; } = fields;
+
+    public IEnumerable<FieldDefinition> Active => All.Where(f => !f.Archived);
+
+    public FieldDefinition? ByKey(string key) => _byKey.GetValueOrDefault(key);
+
+    public FieldDefinition? ById(Guid id) => _byId.GetValueOrDefault(id);
+
+    public static async Task<FieldCatalog> LoadAsync(AppDbContext db, RecordEntity entity, CancellationToken cancellationToken)
+    {
+        var fields = await db.FieldDefinitions.AsNoTracking()
+            .Where(f => f.Entity == entity)
+            .Include(f => f.Options.OrderBy(o => o.Position))
+            .OrderBy(f => f.Position).ThenBy(f => f.Key)
+            .AsSplitQuery()
+            .ToListAsync(cancellationToken);
+        return new FieldCatalog(fields);
+    }
+}

@@ -1,0 +1,425 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using ConnectApp.Audit;
+using ConnectApp.Persistence;
+using ConnectApp.Problems;
+using ConnectApp.Records;
+using Microsoft.EntityFrameworkCore;
+
+namespace ConnectApp.Fields;
+
+/// <summary>
+/// The one place field definitions and their options are written: validation, limits, positions, type changes
+/// with value conversion, and the audit rows, each change in one transaction.
+/// </summary>
+internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog audit, TimeProvider time)
+{
+    public const int MaxFieldsPerTenant = 1_000;
+    public const int MaxOptionsPerField = 1_000;
+
+    public sealed record FieldInput(
+        RecordEntity Entity, string Key, string Label, string? Description, FieldType Type, bool Required, FieldVisibility Visibility,
+        decimal? Min, decimal? Max, int? Decimals, IReadOnlyList<string>? Options);
+
+    public sealed record FieldUpdate(string? Label, string? Description, bool? Required, FieldVisibility? Visibility, bool? Archived, decimal? Min, decimal? Max, int? Decimals);
+
+    public async Task<FieldDefinition> CreateAsync(Caller caller, FieldInput input, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (input.Key is null || !KeyPattern().IsMatch(input.Key))
+        {
+            errors["key"] = ["must start with a lowercase letter and hold only a-z, 0-9 and _ (at most 64)"];
+        }
+
+        ValidateCommon(input.Label, input.Description, input.Min, input.Max, input.Decimals, input.Type, errors);
+        var options = input.Options ?? [];
+        if (options.Count > 0 && !input.Type.HasOptions())
+        {
+            errors["options"] = ["only select and multi-select fields have options"];
+        }
+
+        ValidateOptionLabels(options, errors);
+        if (errors.Count > 0)
+        {
+            throw AppProblem.Validation(errors);
+        }
+
+        if (await db.FieldDefinitions.CountAsync(cancellationToken) >= MaxFieldsPerTenant)
+        {
+            throw AppProblem.Conflict("field.limit", $"A site can have at most {MaxFieldsPerTenant} fields (archived ones count).");
+        }
+
+        if (await db.FieldDefinitions.AnyAsync(f => f.Entity == input.Entity && f.Key == input.Key, cancellationToken))
+        {
+            throw AppProblem.Conflict("field.key_taken", $"A field with key '{input.Key}' already exists (keys stay taken when archived).");
+        }
+
+        var position = await db.FieldDefinitions.Where(f => f.Entity == input.Entity).MaxAsync(f => (int?)f.Position, cancellationToken) ?? -1;
+        var now = time.GetUtcNow();
+        var field = new FieldDefinition
+        {
+            Id = Guid.NewGuid(),
+            TenantId = caller.TenantId,
+            Entity = input.Entity,
+            Key = input.Key!,
+            Label = input.Label.Trim(),
+            Description = input.Description?.Trim(),
+            Type = input.Type,
+            Required = input.Required,
+            Visibility = input.Visibility,
+            Position = position + 1,
+            Min = input.Type == FieldType.Number ? input.Min : null,
+            Max = input.Type == FieldType.Number ? input.Max : null,
+            Decimals = input.Type == FieldType.Number ? input.Decimals : null,
+            Version = 1,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        field.Options.AddRange(options.Select((label, i) => new FieldOption { Id = Guid.NewGuid(), TenantId = caller.TenantId, FieldId = field.Id, Label = label.Trim(), Position = i }));
+        db.FieldDefinitions.Add(field);
+        audit.Add(caller.TenantId, caller.Actor, "field.created", "field", null, field.Id, null, Snapshot(field));
+        await SaveAsync(cancellationToken);
+        return field;
+    }
+
+    public async Task<FieldDefinition> UpdateAsync(Caller caller, Guid id, int expectedVersion, FieldUpdate update, CancellationToken cancellationToken)
+    {
+        var field = await LoadAsync(id, expectedVersion, cancellationToken);
+        var errors = new Dictionary<string, string[]>();
+        ValidateCommon(update.Label ?? field.Label, update.Description, update.Min ?? field.Min, update.Max ?? field.Max, update.Decimals ?? field.Decimals, field.Type, errors);
+        if (errors.Count > 0)
+        {
+            throw AppProblem.Validation(errors);
+        }
+
+        var before = Snapshot(field);
+        field.Label = update.Label?.Trim() ?? field.Label;
+        field.Description = update.Description is null ? field.Description : update.Description.Trim();
+        field.Required = update.Required ?? field.Required;
+        field.Visibility = update.Visibility ?? field.Visibility;
+        field.Archived = update.Archived ?? field.Archived;
+        if (field.Type == FieldType.Number)
+        {
+            field.Min = update.Min ?? field.Min;
+            field.Max = update.Max ?? field.Max;
+            field.Decimals = update.Decimals ?? field.Decimals;
+        }
+
+        Touch(field);
+        audit.Add(caller.TenantId, caller.Actor, "field.updated", "field", null, field.Id, before, Snapshot(field));
+        await SaveAsync(cancellationToken);
+        return field;
+    }
+
+    public async Task<IReadOnlyList<FieldDefinition>> ReorderAsync(Caller caller, RecordEntity entity, IReadOnlyList<Guid> orderedIds, CancellationToken cancellationToken)
+    {
+        var fields = await db.FieldDefinitions.Where(f => f.Entity == entity).ToListAsync(cancellationToken);
+        if (orderedIds.Count != fields.Count || orderedIds.Distinct().Count() != fields.Count || orderedIds.Any(id => fields.All(f => f.Id != id)))
+        {
+            throw AppProblem.BadRequest("field.reorder_mismatch", "Send every field id of the entity exactly once, in the new order.");
+        }
+
+        for (var i = 0; i < orderedIds.Count; i++)
+        {
+            var field = fields.Single(f => f.Id == orderedIds[i]);
+            if (field.Position != i)
+            {
+                field.Position = i;
+                Touch(field);
+            }
+        }
+
+        audit.Add(caller.TenantId, caller.Actor, "field.reordered", "field", null, null, null, new JsonArray(orderedIds.Select(i => (JsonNode)JsonValue.Create(i.ToString())!).ToArray()));
+        await SaveAsync(cancellationToken);
+        return fields.OrderBy(f => f.Position).ToList();
+    }
+
+    public async Task<FieldDefinition> AddOptionAsync(Caller caller, Guid fieldId, int expectedVersion, string label, CancellationToken cancellationToken)
+    {
+        var field = await LoadAsync(fieldId, expectedVersion, cancellationToken);
+        if (!field.Type.HasOptions())
+        {
+            throw AppProblem.BadRequest("field.no_options", "Only select and multi-select fields have options.");
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        ValidateOptionLabels([.. field.Options.Where(o => !o.Retired).Select(o => o.Label), label], errors);
+        if (errors.Count > 0)
+        {
+            throw AppProblem.Validation(errors);
+        }
+
+        if (field.Options.Count >= MaxOptionsPerField)
+        {
+            throw AppProblem.Conflict("field.option_limit", $"A field can have at most {MaxOptionsPerField} options (retired ones count).");
+        }
+
+        var option = new FieldOption { Id = Guid.NewGuid(), TenantId = caller.TenantId, FieldId = field.Id, Label = label.Trim(), Position = field.Options.Count == 0 ? 0 : field.Options.Max(o => o.Position) + 1 };
+        db.FieldOptions.Add(option);
+        field.Options.Add(option);
+        Touch(field);
+        audit.Add(caller.TenantId, caller.Actor, "option.added", "field", null, field.Id, null, new JsonObject { ["id"] = option.Id.ToString(), ["label"] = option.Label });
+        await SaveAsync(cancellationToken);
+        return field;
+    }
+
+    /// <summary>Renames and/or retires (or reinstates) an option. Stored values keep the option id, so nothing is lost.</summary>
+    public async Task<FieldDefinition> UpdateOptionAsync(Caller caller, Guid fieldId, Guid optionId, int expectedVersion, string? label, bool? retired, CancellationToken cancellationToken)
+    {
+        var field = await LoadAsync(fieldId, expectedVersion, cancellationToken);
+        var option = field.Options.FirstOrDefault(o => o.Id == optionId) ?? throw AppProblem.NotFound("The option");
+        var before = new JsonObject { ["label"] = option.Label, ["retired"] = option.Retired };
+        if (label is not null)
+        {
+            var errors = new Dictionary<string, string[]>();
+            ValidateOptionLabels([.. field.Options.Where(o => !o.Retired && o.Id != optionId).Select(o => o.Label), label], errors);
+            if (errors.Count > 0)
+            {
+                throw AppProblem.Validation(errors);
+            }
+
+            option.Label = label.Trim();
+        }
+
+        option.Retired = retired ?? option.Retired;
+        Touch(field);
+        audit.Add(caller.TenantId, caller.Actor, "option.updated", "field", null, field.Id, before, new JsonObject { ["id"] = option.Id.ToString(), ["label"] = option.Label, ["retired"] = option.Retired });
+        await SaveAsync(cancellationToken);
+        return field;
+    }
+
+    public async Task<FieldDefinition> ReorderOptionsAsync(Caller caller, Guid fieldId, int expectedVersion, IReadOnlyList<Guid> orderedIds, CancellationToken cancellationToken)
+    {
+        var field = await LoadAsync(fieldId, expectedVersion, cancellationToken);
+        if (orderedIds.Count != field.Options.Count || orderedIds.Distinct().Count() != field.Options.Count || orderedIds.Any(id => field.Options.All(o => o.Id != id)))
+        {
+            throw AppProblem.BadRequest("option.reorder_mismatch", "Send every option id of the field exactly once, in the new order.");
+        }
+
+        for (var i = 0; i < orderedIds.Count; i++)
+        {
+            field.Options.Single(o => o.Id == orderedIds[i]).Position = i;
+        }
+
+        Touch(field);
+        audit.Add(caller.TenantId, caller.Actor, "option.reordered", "field", null, field.Id, null, new JsonArray(orderedIds.Select(i => (JsonNode)JsonValue.Create(i.ToString())!).ToArray()));
+        await SaveAsync(cancellationToken);
+        return field;
+    }
+
+    /// <summary>
+    /// Changes a field's type. Every stored value is converted through its text form; the change happens only if
+    /// every value converts without loss (its text form is unchanged). Otherwise 409 lists the values that would
+    /// not convert, and nothing changes. Converting to a select creates options from the distinct values.
+    /// </summary>
+    public async Task<FieldDefinition> ChangeTypeAsync(Caller caller, Guid fieldId, int expectedVersion, FieldType newType, decimal? min, decimal? max, int? decimals, CancellationToken cancellationToken)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        var field = await LoadAsync(fieldId, expectedVersion, cancellationToken);
+        if (field.Type == newType)
+        {
+            throw AppProblem.BadRequest("field.same_type", "The field already has that type.");
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        ValidateCommon(field.Label, field.Description, min, max, decimals, newType, errors);
+        if (errors.Count > 0)
+        {
+            throw AppProblem.Validation(errors);
+        }
+
+        var key = field.Id.ToString();
+        var records = await db.Records.FromSql($"SELECT * FROM records WHERE entity = {field.Entity.ToString()} AND jsonb_exists(field_values, {key}) FOR UPDATE").ToListAsync(cancellationToken);
+        var target = new FieldDefinition
+        {
+            Id = field.Id,
+            TenantId = field.TenantId,
+            Entity = field.Entity,
+            Key = field.Key,
+            Label = field.Label,
+            Type = newType,
+            Required = false,
+            Visibility = field.Visibility,
+            Min = min,
+            Max = max,
+            Decimals = decimals,
+        };
+        var texts = records.Select(r => (Record: r, Text: FieldValues.ToText(field, JsonNode.Parse(r.ValuesJson)![key]))).ToList();
+        if (newType.HasOptions())
+        {
+            target.Options.AddRange(field.Type.HasOptions()
+                ? field.Options
+                : texts.SelectMany(t => newType == FieldType.MultiSelect ? t.Text.Split(FieldValues.MultiSeparator, StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : [t.Text])
+                    .Where(t => t.Length is > 0 and <= 255)
+                    .Distinct(StringComparer.OrdinalIgnoreCase)
+                    .Select((label, i) => new FieldOption { Id = Guid.NewGuid(), TenantId = field.TenantId, FieldId = field.Id, Label = label, Position = i }));
+            if (target.Options.Count > MaxOptionsPerField)
+            {
+                throw AppProblem.Conflict("field.option_limit", $"Converting would create {target.Options.Count} options; at most {MaxOptionsPerField} are allowed.");
+            }
+        }
+
+        var converted = new List<(Record Record, JsonNode? Old, JsonNode New)>();
+        var refused = new List<object>();
+        foreach (var (record, text) in texts)
+        {
+            var (value, error) = FieldValues.FromText(target, text);
+            if (value is null || error is not null || FieldValues.ToText(target, value) != text)
+            {
+                refused.Add(new { recordId = record.Id, name = record.Name, value = text, reason = error ?? $"would become '{(value is null ? string.Empty : FieldValues.ToText(target, value))}'" });
+                continue;
+            }
+
+            converted.Add((record, JsonNode.Parse(record.ValuesJson)![key]?.DeepClone(), value));
+        }
+
+        if (refused.Count > 0)
+        {
+            throw new AppProblem(409, "field.type_change_lossy", $"{refused.Count} value(s) would not convert to {newType} without loss; nothing was changed.")
+            {
+                Extra = new { total = refused.Count, values = refused.Take(200) },
+            };
+        }
+
+        var before = Snapshot(field);
+        if (newType.HasOptions() && !field.Type.HasOptions())
+        {
+            db.FieldOptions.AddRange(target.Options);
+        }
+        else if (!newType.HasOptions() && field.Type.HasOptions())
+        {
+            db.FieldOptions.RemoveRange(field.Options);
+        }
+
+        field.Type = newType;
+        field.Min = newType == FieldType.Number ? min : null;
+        field.Max = newType == FieldType.Number ? max : null;
+        field.Decimals = newType == FieldType.Number ? decimals : null;
+        Touch(field);
+        var now = time.GetUtcNow();
+        foreach (var (record, old, value) in converted)
+        {
+            var values = JsonNode.Parse(record.ValuesJson)!.AsObject();
+            values[key] = value.DeepClone();
+            record.ValuesJson = values.ToJsonString();
+            record.Version++;
+            record.UpdatedAt = now;
+            audit.Add(caller.TenantId, caller.Actor, "value.converted", RecordWriter.Subject(record.Entity), record.Id, field.Id, old, value.DeepClone());
+        }
+
+        audit.Add(caller.TenantId, caller.Actor, "field.type_changed", "field", null, field.Id, before, Snapshot(field));
+        await SaveAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return field;
+    }
+
+    private async Task<FieldDefinition> LoadAsync(Guid id, int expectedVersion, CancellationToken cancellationToken)
+    {
+        var field = await db.FieldDefinitions.Include(f => f.Options).SingleOrDefaultAsync(f => f.Id == id, cancellationToken)
+            ?? throw AppProblem.NotFound("The field");
+        if (field.Version != expectedVersion)
+        {
+            throw new AppProblem(412, "field.version_mismatch", $"The field changed since you read it (version {field.Version}); reload and try again.");
+        }
+
+        return field;
+    }
+
+    private void Touch(FieldDefinition field)
+    {
+        field.Version++;
+        field.UpdatedAt = time.GetUtcNow();
+    }
+
+    private async Task SaveAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            throw new AppProblem(412, "field.version_mismatch", "The field changed while you saved; reload and try again.");
+        }
+        catch (DbUpdateException e) when (e.InnerException is Npgsql.PostgresException { SqlState: "23505" })
+        {
+            throw AppProblem.Conflict("field.key_taken", "A field with that key already exists.");
+        }
+    }
+
+    private static void ValidateCommon(string label, string? description, decimal? min, decimal? max, int? decimals, FieldType type, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrWhiteSpace(label) || label.Length > 255)
+        {
+            errors["label"] = ["is required (at most 255 characters)"];
+        }
+
+        if (description is { Length: > 2000 })
+        {
+            errors["description"] = ["must be at most 2000 characters"];
+        }
+
+        if (type != FieldType.Number && (min is not null || max is not null || decimals is not null))
+        {
+            errors["min"] = ["min, max and decimals apply to number fields only"];
+        }
+
+        if (min is not null && max is not null && min > max)
+        {
+            errors["min"] = ["must not be greater than max"];
+        }
+
+        if (decimals is < 0 or > 10)
+        {
+            errors["decimals"] = ["must be between 0 and 10"];
+        }
+    }
+
+    private static void ValidateOptionLabels(IReadOnlyList<string> labels, Dictionary<string, string[]> errors)
+    {
+        if (labels.Count > MaxOptionsPerField)
+        {
+            errors["options"] = [$"at most {MaxOptionsPerField} options"];
+            return;
+        }
+
+        var problems = new List<string>();
+        if (labels.Any(l => string.IsNullOrWhiteSpace(l) || l.Trim().Length > 255))
+        {
+            problems.Add("option labels must be 1 to 255 characters");
+        }
+
+        if (labels.Any(l => l.Contains(FieldValues.MultiSeparator, StringComparison.Ordinal)))
+        {
+            problems.Add($"option labels must not contain '{FieldValues.MultiSeparator}' (it separates options in CSV)");
+        }
+
+        if (labels.Select(l => l.Trim()).GroupBy(l => l, StringComparer.OrdinalIgnoreCase).Any(g => g.Count() > 1))
+        {
+            problems.Add("option labels must be unique (ignoring case)");
+        }
+
+        if (problems.Count > 0)
+        {
+            errors["options"] = [.. problems];
+        }
+    }
+
+    private static JsonNode Snapshot(FieldDefinition f) => JsonSerializer.SerializeToNode(new
+    {
+        f.Key,
+        f.Label,
+        f.Description,
+        type = f.Type.ToString(),
+        f.Required,
+        visibility = f.Visibility.ToString(),
+        f.Archived,
+        f.Min,
+        f.Max,
+        f.Decimals,
+    })!;
+
+    [GeneratedRegex("^[a-z][a-z0-9_]{0,63}$")]
+    private static partial Regex KeyPattern();
+}

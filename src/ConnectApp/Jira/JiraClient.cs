@@ -1,0 +1,58 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using AtlassianConnect;
+using AtlassianConnect.Outgoing;
+
+namespace ConnectApp.Jira;
+
+internal sealed class JiraUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Calls a tenant's Jira as the app (JWT-signed, only to the tenant's stored baseUrl).</summary>
+internal sealed class JiraClient(HttpClient http)
+{
+    public const string HttpClientName = "jira";
+
+    /// <summary>Global ADMINISTER, and SERVICEDESK_AGENT on any project, for <paramref name="accountId"/>.</summary>
+    public async Task<(bool Admin, bool Agent)> CheckPermissionsAsync(ConnectTenant tenant, string accountId, CancellationToken cancellationToken)
+    {
+        using var request = ConnectRequest.Create(tenant, HttpMethod.Post, "rest/api/3/permissions/check");
+        request.Content = JsonContent.Create(new
+        {
+            accountId,
+            globalPermissions = new[] { "ADMINISTER" },
+            projectPermissions = new[] { new { permissions = new[] { "SERVICEDESK_AGENT" } } },
+        });
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new JiraUnavailableException("Jira permission check failed", e);
+        }
+        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new JiraUnavailableException("Jira permission check timed out", e);
+        }
+
+        using (response)
+        {
+            if (response.StatusCode is HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.Unauthorized)
+            {
+                throw new JiraUnavailableException($"Jira answered {(int)response.StatusCode} to the permission check");
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                return (false, false); // e.g. 400 for an unknown account: no permissions
+            }
+
+            var body = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken);
+            var admin = body?["globalPermissions"]?.AsArray().Any(p => p?.GetValue<string>() == "ADMINISTER") == true;
+            var agent = body?["projectPermissions"]?.AsArray().Any(p =>
+                p?["permission"]?.GetValue<string>() == "SERVICEDESK_AGENT" && p["projects"]?.AsArray().Count > 0) == true;
+            return (admin, agent);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using ConnectApp.Fields;
+using ConnectApp.Persistence;
+using ConnectApp.Problems;
+using ConnectApp.Roles;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace ConnectApp.Records;
+
+/// <summary>
+/// What the agent's issue panel shows, in one round trip: for the reporter and participants, their customer
+/// records, their organizations, and the field definitions to render them with.
+/// </summary>
+internal static class IssuePanelApi
+{
+    public const int MaxAccounts = 50;
+
+    public sealed record Person(string AccountId, RecordView? Customer);
+
+    public sealed record IssuePanel(IReadOnlyList<Person> People, IReadOnlyList<RecordView> Organizations, IReadOnlyList<FieldView> CustomerFields, IReadOnlyList<FieldView> OrganizationFields);
+
+    public static IEndpointRouteBuilder MapIssuePanelEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/issue-panel", GetAsync).WithTags("Issue panel").RequireAuthorization(RolesFeature.Agent);
+        return app;
+    }
+
+    private static async Task<Ok<IssuePanel>> GetAsync(string? reporter, string? participants, HttpContext context, AppDbContext db, CancellationToken ct)
+    {
+        var caller = await Caller.FromAsync(context);
+        var accounts = new[] { reporter }.Concat((participants ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            .Where(a => !string.IsNullOrWhiteSpace(a)).Select(a => a!.Trim()).Distinct(StringComparer.Ordinal).ToList();
+        if (accounts.Count == 0 || accounts.Count > MaxAccounts)
+        {
+            throw AppProblem.BadRequest("issue_panel.accounts", $"Give the reporter (and up to {MaxAccounts - 1} participants) as accountIds.");
+        }
+
+        var customers = await db.Records.AsNoTracking().Where(r => r.Entity == RecordEntity.Customer && accounts.Contains(r.ExternalId)).ToListAsync(ct);
+        var memberships = await RecordsApi.MembershipsAsync(db, customers.Select(c => c.Id).ToList(), ct);
+        var orgIds = memberships.Values.SelectMany(v => v).Distinct().ToList();
+        var organizations = await db.Records.AsNoTracking().Where(r => r.Entity == RecordEntity.Organization && orgIds.Contains(r.Id)).OrderBy(r => r.Name).ToListAsync(ct);
+        var customerFields = await FieldCatalog.LoadAsync(db, RecordEntity.Customer, ct);
+        var organizationFields = await FieldCatalog.LoadAsync(db, RecordEntity.Organization, ct);
+
+        var people = accounts.Select(a => customers.FirstOrDefault(c => c.ExternalId == a) is { } c
+            ? new Person(a, RecordView.From(c, customerFields, caller.Role, memberships.GetValueOrDefault(c.Id) ?? []))
+            : new Person(a, null)).ToList();
+        return TypedResults.Ok(new IssuePanel(
+            people,
+            organizations.Select(o => RecordView.From(o, organizationFields, caller.Role)).ToList(),
+            customerFields.Active.Select(FieldView.From).ToList(),
+            organizationFields.Active.Select(FieldView.From).ToList()));
+    }
+}

@@ -1,0 +1,76 @@
+using ConnectApp.Fields;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace ConnectApp.Records;
+
+/// <summary>
+/// A JSM organization or customer as the app keeps it: its JSM identity (organization id, or accountId), a
+/// display name, and the values of its custom fields as one JSON object keyed by field id.
+/// </summary>
+internal sealed class Record
+{
+    public Guid Id { get; set; }
+
+    public Guid TenantId { get; set; }
+
+    public RecordEntity Entity { get; set; }
+
+    /// <summary>JSM organization id, or the customer's Atlassian accountId.</summary>
+    public required string ExternalId { get; set; }
+
+    public required string Name { get; set; }
+
+    /// <summary>Customers only. Personal data: redacted from logs, removed when Atlassian reports the account closed.</summary>
+    public string? Email { get; set; }
+
+    /// <summary>jsonb: { "&lt;field id&gt;": value }.</summary>
+    public string ValuesJson { get; set; } = "{}";
+
+    /// <summary>Optimistic concurrency: every change increments it; writers with an older one get 412.</summary>
+    public int Version { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>A customer's membership of an organization.</summary>
+internal sealed class Membership
+{
+    public Guid TenantId { get; set; }
+
+    public Guid CustomerId { get; set; }
+
+    public Guid OrganizationId { get; set; }
+}
+
+internal sealed class RecordConfiguration : IEntityTypeConfiguration<Record>
+{
+    public void Configure(EntityTypeBuilder<Record> builder)
+    {
+        builder.ToTable("records");
+        builder.HasKey(r => r.Id);
+        builder.Property(r => r.Entity).HasConversion<string>().HasMaxLength(16);
+        builder.Property(r => r.ExternalId).HasMaxLength(128);
+        builder.Property(r => r.Name).HasMaxLength(255);
+        builder.Property(r => r.Email).HasMaxLength(254);
+        builder.Property(r => r.ValuesJson).HasColumnName("field_values").HasColumnType("jsonb");
+        builder.Property(r => r.Version).IsConcurrencyToken();
+        builder.HasIndex(r => new { r.TenantId, r.Entity, r.ExternalId }).IsUnique();
+        builder.HasIndex(r => new { r.TenantId, r.Entity, r.Name, r.Id });
+        builder.HasOne<Tenants.Tenant>().WithMany().HasForeignKey(r => r.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class MembershipConfiguration : IEntityTypeConfiguration<Membership>
+{
+    public void Configure(EntityTypeBuilder<Membership> builder)
+    {
+        builder.ToTable("memberships");
+        builder.HasKey(m => new { m.TenantId, m.CustomerId, m.OrganizationId });
+        builder.HasIndex(m => new { m.TenantId, m.OrganizationId });
+        builder.HasOne<Record>().WithMany().HasForeignKey(m => m.CustomerId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<Record>().WithMany().HasForeignKey(m => m.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1,0 +1,264 @@
+using System.Text.Json.Nodes;
+using ConnectApp.Audit;
+using ConnectApp.Fields;
+using ConnectApp.Persistence;
+using ConnectApp.Problems;
+using ConnectApp.Roles;
+using Microsoft.EntityFrameworkCore;
+
+namespace ConnectApp.Records;
+
+/// <summary>
+/// The one place organizations and customers and their values are written. Every change is validated as a
+/// whole first (a bad value changes nothing), then applied with its audit rows in one transaction; the search
+/// mirror's outbox rows will join that same transaction here.
+/// </summary>
+internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider time)
+{
+    public const int MaxBulkRecords = 10_000;
+
+    public sealed record NewRecord(string ExternalId, string Name, string? Email, IReadOnlyList<Guid>? OrganizationIds, IDictionary<string, JsonNode?>? Values);
+
+    public async Task<Record> CreateAsync(Caller caller, RecordEntity entity, NewRecord input, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(input.ExternalId) || input.ExternalId.Length > 128)
+        {
+            errors[entity == RecordEntity.Organization ? "jsmId" : "accountId"] = ["is required (at most 128 characters)"];
+        }
+
+        if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > 255)
+        {
+            errors["name"] = ["is required (at most 255 characters)"];
+        }
+
+        if (input.Email is { Length: > 254 })
+        {
+            errors["email"] = ["must be at most 254 characters"];
+        }
+
+        var catalog = await FieldCatalog.LoadAsync(db, entity, cancellationToken);
+        var values = new JsonObject();
+        var changes = Validate(catalog, input.Values ?? new Dictionary<string, JsonNode?>(), caller, errors, values, null);
+        if (entity == RecordEntity.Customer && input.OrganizationIds is { Count: > 0 } orgIds)
+        {
+            var found = await db.Records.CountAsync(r => r.Entity == RecordEntity.Organization && orgIds.Contains(r.Id), cancellationToken);
+            if (found != orgIds.Distinct().Count())
+            {
+                errors["organizationIds"] = ["contains an organization that does not exist"];
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw AppProblem.Validation(errors);
+        }
+
+        if (await db.Records.AnyAsync(r => r.Entity == entity && r.ExternalId == input.ExternalId, cancellationToken))
+        {
+            throw AppProblem.Conflict("record.exists", $"A{(entity == RecordEntity.Organization ? "n organization" : " customer")} with that id already exists.");
+        }
+
+        var now = time.GetUtcNow();
+        var record = new Record
+        {
+            Id = Guid.NewGuid(),
+            TenantId = caller.TenantId,
+            Entity = entity,
+            ExternalId = input.ExternalId.Trim(),
+            Name = input.Name.Trim(),
+            Email = input.Email?.Trim(),
+            ValuesJson = values.ToJsonString(),
+            Version = 1,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Records.Add(record);
+        foreach (var orgId in input.OrganizationIds?.Distinct() ?? [])
+        {
+            db.Memberships.Add(new Membership { TenantId = caller.TenantId, CustomerId = record.Id, OrganizationId = orgId });
+        }
+
+        audit.Add(caller.TenantId, caller.Actor, "record.created", Subject(entity), record.Id, null, null, new JsonObject { ["name"] = record.Name });
+        foreach (var (field, _, newValue) in changes)
+        {
+            audit.Add(caller.TenantId, caller.Actor, "value.set", Subject(entity), record.Id, field.Id, null, newValue?.DeepClone());
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (e.InnerException is Npgsql.PostgresException { SqlState: "23505" })
+        {
+            throw AppProblem.Conflict("record.exists", "A record with that id already exists.");
+        }
+
+        return record;
+    }
+
+    /// <summary>Sets or clears values on one record; <paramref name="expectedVersion"/> is the If-Match the caller read.</summary>
+    public async Task<Record> SetValuesAsync(Caller caller, Record record, int expectedVersion, IDictionary<string, JsonNode?> input, CancellationToken cancellationToken, string action = "value.set")
+    {
+        if (record.Version != expectedVersion)
+        {
+            throw new AppProblem(412, "record.version_mismatch", $"The record changed since you read it (version {record.Version}, you sent {expectedVersion}); reload and try again.");
+        }
+
+        var catalog = await FieldCatalog.LoadAsync(db, record.Entity, cancellationToken);
+        var errors = new Dictionary<string, string[]>();
+        var values = JsonNode.Parse(record.ValuesJson)!.AsObject();
+        var changes = Validate(catalog, input, caller, errors, values, values);
+        if (errors.Count > 0)
+        {
+            throw AppProblem.Validation(errors);
+        }
+
+        if (changes.Count == 0)
+        {
+            return record;
+        }
+
+        Apply(caller, record, values, changes, action);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            throw new AppProblem(412, "record.version_mismatch", "The record changed while you saved; reload and try again.");
+        }
+
+        return record;
+    }
+
+    /// <summary>The same changes on up to 10,000 records of one entity: validated as a whole, applied all or nothing, audited per record.</summary>
+    public async Task<int> BulkSetAsync(Caller caller, RecordEntity entity, IReadOnlyCollection<Guid> recordIds, IDictionary<string, JsonNode?> input, CancellationToken cancellationToken)
+    {
+        var ids = recordIds.Distinct().ToList();
+        if (ids.Count == 0 || ids.Count > MaxBulkRecords)
+        {
+            throw AppProblem.BadRequest("bulk.size", $"A bulk edit takes 1 to {MaxBulkRecords} records.");
+        }
+
+        if (input.Count == 0)
+        {
+            throw AppProblem.BadRequest("bulk.no_values", "A bulk edit needs at least one value to set or clear.");
+        }
+
+        var catalog = await FieldCatalog.LoadAsync(db, entity, cancellationToken);
+        var errors = new Dictionary<string, string[]>();
+        var normalized = Validate(catalog, input, caller, errors, new JsonObject(), null);
+        if (errors.Count > 0)
+        {
+            throw AppProblem.Validation(errors);
+        }
+
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        var records = new List<Record>(ids.Count);
+        foreach (var chunk in ids.Chunk(2000))
+        {
+            records.AddRange(await db.Records.FromSql($"SELECT * FROM records WHERE id = ANY({chunk}) FOR UPDATE").Where(r => r.Entity == entity).ToListAsync(cancellationToken));
+        }
+
+        if (records.Count != ids.Count)
+        {
+            var missing = ids.Except(records.Select(r => r.Id)).Take(20).ToList();
+            throw new AppProblem(404, "bulk.records_not_found", $"{ids.Count - records.Count} of the records do not exist; nothing was changed.") { Extra = new { missing } };
+        }
+
+        foreach (var record in records)
+        {
+            var values = JsonNode.Parse(record.ValuesJson)!.AsObject();
+            var changes = normalized
+                .Select(c => (c.Field, Old: values[c.Field.Id.ToString()]?.DeepClone(), c.New))
+                .Where(c => !JsonNode.DeepEquals(c.Old, c.New))
+                .ToList();
+            if (changes.Count > 0)
+            {
+                Apply(caller, record, values, changes, "value.set");
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return records.Count;
+    }
+
+    private void Apply(Caller caller, Record record, JsonObject values, IReadOnlyList<(FieldDefinition Field, JsonNode? Old, JsonNode? New)> changes, string action)
+    {
+        foreach (var (field, oldValue, newValue) in changes)
+        {
+            var key = field.Id.ToString();
+            if (newValue is null)
+            {
+                values.Remove(key);
+            }
+            else
+            {
+                values[key] = newValue.DeepClone();
+            }
+
+            audit.Add(caller.TenantId, caller.Actor, action, Subject(record.Entity), record.Id, field.Id, oldValue, newValue?.DeepClone());
+        }
+
+        record.ValuesJson = values.ToJsonString();
+        record.Version++;
+        record.UpdatedAt = time.GetUtcNow();
+    }
+
+    /// <summary>
+    /// Checks each key/value against the catalog and what the caller may write; returns the changes against
+    /// <paramref name="current"/> (null: every given value is a change) and fills <paramref name="errors"/> per key.
+    /// </summary>
+    private static List<(FieldDefinition Field, JsonNode? Old, JsonNode? New)> Validate(
+        FieldCatalog catalog, IDictionary<string, JsonNode?> input, Caller caller, Dictionary<string, string[]> errors, JsonObject target, JsonObject? current)
+    {
+        var changes = new List<(FieldDefinition, JsonNode?, JsonNode?)>();
+        foreach (var (key, raw) in input)
+        {
+            var field = catalog.ByKey(key);
+            if (field is null || (caller.Role == AppRole.Customer && field.Visibility == FieldVisibility.Agents))
+            {
+                errors[key] = ["is not a field of this record"];
+                continue;
+            }
+
+            if (field.Archived)
+            {
+                errors[key] = ["is archived and cannot be changed"];
+                continue;
+            }
+
+            if (caller.Role == AppRole.Customer && field.Visibility != FieldVisibility.CustomersEdit)
+            {
+                errors[key] = ["cannot be changed by customers"];
+                continue;
+            }
+
+            var (value, error) = FieldValues.Normalize(field, raw);
+            if (error is not null)
+            {
+                errors[key] = [error];
+                continue;
+            }
+
+            var old = current?[field.Id.ToString()]?.DeepClone();
+            if (current is not null && JsonNode.DeepEquals(old, value))
+            {
+                continue;
+            }
+
+            if (current is null && value is not null)
+            {
+                target[field.Id.ToString()] = value.DeepClone();
+            }
+
+            changes.Add((field, old, value));
+        }
+
+        return changes;
+    }
+
+    public static string Subject(RecordEntity entity) => entity == RecordEntity.Organization ? "organization" : "customer";
+}

@@ -1,0 +1,145 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using ConnectApp.Fields;
+using ConnectApp.Persistence;
+using ConnectApp.Problems;
+using ConnectApp.Roles;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace ConnectApp.Records;
+
+/// <summary>Organizations and customers for agents (and API tokens): list, create, read, set values, bulk edit.</summary>
+internal static class RecordsApi
+{
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 500;
+
+    public sealed record CreateOrganizationRequest(string JsmId, string Name, Dictionary<string, JsonNode?>? Values);
+
+    public sealed record CreateCustomerRequest(string AccountId, string Name, string? Email, IReadOnlyList<Guid>? OrganizationIds, Dictionary<string, JsonNode?>? Values);
+
+    public sealed record ValuesRequest(Dictionary<string, JsonNode?> Values);
+
+    public sealed record BulkRequest(RecordEntity Entity, IReadOnlyList<Guid> RecordIds, Dictionary<string, JsonNode?> Values);
+
+    public sealed record BulkResult(int Updated);
+
+    public static IServiceCollection AddRecords(this IServiceCollection services) =>
+        services.AddScoped<RecordWriter>().AddScoped<Audit.AuditLog>();
+
+    public static IEndpointRouteBuilder MapRecordsEndpoints(this IEndpointRouteBuilder app)
+    {
+        foreach (var entity in Enum.GetValues<RecordEntity>())
+        {
+            var group = app.MapGroup(entity == RecordEntity.Organization ? "/organizations" : "/customers")
+                .WithTags(entity == RecordEntity.Organization ? "Organizations" : "Customers")
+                .RequireAuthorization(RolesFeature.Agent);
+            group.MapGet("/", (HttpContext c, AppDbContext db, string? q, string? cursor, int? limit, CancellationToken ct) => ListAsync(entity, c, db, q, cursor, limit, ct));
+            group.MapGet("/{id:guid}", (Guid id, HttpContext c, AppDbContext db, CancellationToken ct) => GetAsync(entity, id, c, db, ct));
+            group.MapPatch("/{id:guid}/values", (Guid id, ValuesRequest body, HttpContext c, AppDbContext db, RecordWriter w, CancellationToken ct) => SetValuesAsync(entity, id, body, c, db, w, ct));
+            if (entity == RecordEntity.Organization)
+            {
+                group.MapPost("/", (CreateOrganizationRequest body, HttpContext c, AppDbContext db, RecordWriter w, CancellationToken ct) =>
+                    CreateAsync(entity, new(body.JsmId, body.Name, null, null, body.Values), c, db, w, ct));
+            }
+            else
+            {
+                group.MapPost("/", (CreateCustomerRequest body, HttpContext c, AppDbContext db, RecordWriter w, CancellationToken ct) =>
+                    CreateAsync(entity, new(body.AccountId, body.Name, body.Email, body.OrganizationIds, body.Values), c, db, w, ct));
+            }
+        }
+
+        app.MapPost("/bulk/values", BulkAsync).WithTags("Bulk edit").RequireAuthorization(RolesFeature.Agent);
+        return app;
+    }
+
+    private static async Task<Ok<Page<RecordView>>> ListAsync(RecordEntity entity, HttpContext context, AppDbContext db, string? q, string? cursor, int? limit, CancellationToken ct)
+    {
+        var caller = await Caller.FromAsync(context);
+        var size = Math.Clamp(limit ?? DefaultPageSize, 1, MaxPageSize);
+        var query = db.Records.AsNoTracking().Where(r => r.Entity == entity);
+        if (!string.IsNullOrWhiteSpace(q))
+        {
+            var pattern = "%" + q.Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
+            query = query.Where(r => EF.Functions.ILike(r.Name, pattern) || EF.Functions.ILike(r.ExternalId, pattern));
+        }
+
+        if (cursor is not null)
+        {
+            var (name, id) = DecodeCursor(cursor);
+            query = query.Where(r => string.Compare(r.Name, name) > 0 || (r.Name == name && r.Id.CompareTo(id) > 0));
+        }
+
+        var rows = await query.OrderBy(r => r.Name).ThenBy(r => r.Id).Take(size + 1).ToListAsync(ct);
+        var catalog = await FieldCatalog.LoadAsync(db, entity, ct);
+        var memberships = entity == RecordEntity.Customer ? await MembershipsAsync(db, rows.Take(size).Select(r => r.Id).ToList(), ct) : null;
+        var page = rows.Take(size).Select(r => RecordView.From(r, catalog, caller.Role, memberships?.GetValueOrDefault(r.Id) ?? (memberships is null ? null : []))).ToList();
+        var next = rows.Count > size ? EncodeCursor(rows[size - 1].Name, rows[size - 1].Id) : null;
+        return TypedResults.Ok(new Page<RecordView>(page, next));
+    }
+
+    private static async Task<Ok<RecordView>> GetAsync(RecordEntity entity, Guid id, HttpContext context, AppDbContext db, CancellationToken ct)
+    {
+        var caller = await Caller.FromAsync(context);
+        var record = await db.Records.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id && r.Entity == entity, ct) ?? throw NotFound(entity);
+        return await ViewAsync(record, caller.Role, context, db, ct);
+    }
+
+    private static async Task<Created<RecordView>> CreateAsync(RecordEntity entity, RecordWriter.NewRecord input, HttpContext context, AppDbContext db, RecordWriter writer, CancellationToken ct)
+    {
+        var caller = await Caller.FromAsync(context);
+        var record = await writer.CreateAsync(caller, entity, input, ct);
+        var view = await ViewAsync(record, caller.Role, context, db, ct);
+        return TypedResults.Created($"/api/{(entity == RecordEntity.Organization ? "organizations" : "customers")}/{record.Id}", view.Value);
+    }
+
+    private static async Task<Ok<RecordView>> SetValuesAsync(RecordEntity entity, Guid id, ValuesRequest body, HttpContext context, AppDbContext db, RecordWriter writer, CancellationToken ct)
+    {
+        var caller = await Caller.FromAsync(context);
+        var expected = Versions.Required(context.Request);
+        var record = await db.Records.SingleOrDefaultAsync(r => r.Id == id && r.Entity == entity, ct) ?? throw NotFound(entity);
+        record = await writer.SetValuesAsync(caller, record, expected, body.Values ?? [], ct);
+        return await ViewAsync(record, caller.Role, context, db, ct);
+    }
+
+    private static async Task<Ok<BulkResult>> BulkAsync(BulkRequest body, HttpContext context, RecordWriter writer, CancellationToken ct)
+    {
+        var caller = await Caller.FromAsync(context);
+        var updated = await writer.BulkSetAsync(caller, body.Entity, body.RecordIds ?? [], body.Values ?? [], ct);
+        return TypedResults.Ok(new BulkResult(updated));
+    }
+
+    internal static async Task<Ok<RecordView>> ViewAsync(Record record, AppRole role, HttpContext context, AppDbContext db, CancellationToken ct)
+    {
+        var catalog = await FieldCatalog.LoadAsync(db, record.Entity, ct);
+        var orgs = record.Entity == RecordEntity.Customer ? (await MembershipsAsync(db, [record.Id], ct)).GetValueOrDefault(record.Id) ?? [] : null;
+        Versions.SetETag(context.Response, record.Version);
+        return TypedResults.Ok(RecordView.From(record, catalog, role, orgs));
+    }
+
+    internal static async Task<Dictionary<Guid, List<Guid>>> MembershipsAsync(AppDbContext db, IReadOnlyCollection<Guid> customerIds, CancellationToken ct) =>
+        (await db.Memberships.AsNoTracking().Where(m => customerIds.Contains(m.CustomerId)).ToListAsync(ct))
+            .GroupBy(m => m.CustomerId)
+            .ToDictionary(g => g.Key, g => g.Select(m => m.OrganizationId).ToList());
+
+    internal static AppProblem NotFound(RecordEntity entity) => AppProblem.NotFound(entity == RecordEntity.Organization ? "The organization" : "The customer");
+
+    private static string EncodeCursor(string name, Guid id) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes(name + "\n" + id.ToString("N"))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static (string Name, Guid Id) DecodeCursor(string cursor)
+    {
+        try
+        {
+            var padded = cursor.Replace('-', '+').Replace('_', '/');
+            padded = padded.PadRight(padded.Length + ((4 - (padded.Length % 4)) % 4), '=');
+            var parts = Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split('\n');
+            return (parts[0], Guid.ParseExact(parts[1], "N"));
+        }
+        catch (Exception e) when (e is FormatException or IndexOutOfRangeException or ArgumentException)
+        {
+            throw AppProblem.BadRequest("cursor_malformed", "The cursor is not one this API returned.");
+        }
+    }
+}
