@@ -1,0 +1,167 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using ConnectApp.Tests.Infrastructure;
+using JiraSimulator;
+
+namespace ConnectApp.Tests;
+
+/// <summary>Every visibility rule for each role: admins manage, agents see everything, customers only their own and only customer-visible fields.</summary>
+[Collection(AppCollection.Name)]
+public sealed class RolesAndVisibilityTests(ConnectAppFixture app)
+{
+    private sealed record World(SimulatedSite Site, HttpClient Admin, HttpClient Agent, HttpClient Customer, string CustomerAccount, string OwnCustomerId, string OtherCustomerId, string OwnOrgId, string OtherOrgId);
+
+    private async Task<World> WorldAsync()
+    {
+        var site = await app.InstallSiteAsync();
+        var admin = app.As(site, SiteRole.Admin);
+        var agent = app.As(site, SiteRole.Agent);
+        var account = "557058:cust-" + Guid.NewGuid().ToString("N")[..8];
+        var customer = app.As(site, SiteRole.Customer, account);
+        foreach (var (entity, prefix) in new[] { ("customer", "c"), ("organization", "o") })
+        {
+            await admin.SendJsonAsync(HttpMethod.Post, "api/admin/fields", new { entity, key = prefix + "_internal", label = "Internal", type = "text", visibility = "agents" }).OkJsonAsync(HttpStatusCode.Created);
+            await admin.SendJsonAsync(HttpMethod.Post, "api/admin/fields", new { entity, key = prefix + "_view", label = "View", type = "text", visibility = "customers-view" }).OkJsonAsync(HttpStatusCode.Created);
+            await admin.SendJsonAsync(HttpMethod.Post, "api/admin/fields", new { entity, key = prefix + "_edit", label = "Edit", type = "text", visibility = "customers-edit" }).OkJsonAsync(HttpStatusCode.Created);
+        }
+
+        var values = (string p) => new JsonObject { [p + "_internal"] = "secret-note", [p + "_view"] = "visible", [p + "_edit"] = "editable" };
+        var ownOrg = await agent.SendJsonAsync(HttpMethod.Post, "api/organizations", new JsonObject { ["jsmId"] = "1", ["name"] = "Own Org", ["values"] = values("o") }).OkJsonAsync(HttpStatusCode.Created);
+        var otherOrg = await agent.SendJsonAsync(HttpMethod.Post, "api/organizations", new JsonObject { ["jsmId"] = "2", ["name"] = "Other Org", ["values"] = values("o") }).OkJsonAsync(HttpStatusCode.Created);
+        var own = await agent.SendJsonAsync(HttpMethod.Post, "api/customers", new JsonObject
+        {
+            ["accountId"] = account,
+            ["name"] = "Me",
+            ["email"] = "me@example.com",
+            ["organizationIds"] = new JsonArray(ownOrg["id"]!.GetValue<string>()),
+            ["values"] = values("c"),
+        }).OkJsonAsync(HttpStatusCode.Created);
+        var other = await agent.SendJsonAsync(HttpMethod.Post, "api/customers", new JsonObject
+        {
+            ["accountId"] = "557058:someone-else",
+            ["name"] = "Other",
+            ["organizationIds"] = new JsonArray(otherOrg["id"]!.GetValue<string>()),
+            ["values"] = values("c"),
+        }).OkJsonAsync(HttpStatusCode.Created);
+        return new World(site, admin, agent, customer, account, own["id"]!.GetValue<string>(), other["id"]!.GetValue<string>(), ownOrg["id"]!.GetValue<string>(), otherOrg["id"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("GET", "api/organizations")]
+    [InlineData("GET", "api/customers")]
+    [InlineData("GET", "api/fields")]
+    [InlineData("GET", "api/issue-panel?reporter=557058:x")]
+    [InlineData("POST", "api/organizations")]
+    [InlineData("POST", "api/bulk/values")]
+    [InlineData("POST", "api/admin/fields")]
+    [InlineData("PUT", "api/admin/fields/order")]
+    public async Task CustomerToken_OnAgentOrAdminEndpoints_Is403(string method, string url)
+    {
+        var w = await WorldAsync();
+        await w.Customer.SendJsonAsync(new HttpMethod(method), url, method == "GET" ? null : new { }).ProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+    }
+
+    [Fact]
+    public async Task CustomerToken_OnAgentRecordEndpoints_Is403_EvenForTheirOwnRecord()
+    {
+        var w = await WorldAsync();
+        await w.Customer.SendJsonAsync(HttpMethod.Get, $"api/customers/{w.OwnCustomerId}", null).ProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        await w.Customer.SendJsonAsync(HttpMethod.Get, $"api/customers/{w.OwnCustomerId}/history", null).ProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        await w.Customer.SendJsonAsync(HttpMethod.Patch, $"api/customers/{w.OwnCustomerId}/values", new { values = new { c_edit = "x" } }, "W/\"1\"").ProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+    }
+
+    [Fact]
+    public async Task AgentToken_OnAdminEndpoints_Is403()
+    {
+        var w = await WorldAsync();
+        await w.Agent.SendJsonAsync(HttpMethod.Post, "api/admin/fields", new { entity = "customer", key = "x", label = "X", type = "text" }).ProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+    }
+
+    [Fact]
+    public async Task Customer_SeesOwnRecordAndOrgs_WithCustomerVisibleFieldsOnly()
+    {
+        var w = await WorldAsync();
+        var me = await w.Customer.GetAsync("api/portal/me").OkJsonAsync();
+        var customer = me["customer"]!;
+        Assert.Equal(w.OwnCustomerId, customer["id"]!.GetValue<string>());
+        Assert.Equal(new[] { "c_edit", "c_view" }, customer["values"]!.AsObject().Select(v => v.Key).Order().ToArray());
+        Assert.Null(customer["email"]);
+        var orgs = me["organizations"]!.AsArray();
+        Assert.Equal(w.OwnOrgId, Assert.Single(orgs)!["id"]!.GetValue<string>());
+        Assert.Equal(new[] { "o_edit", "o_view" }, orgs[0]!["values"]!.AsObject().Select(v => v.Key).Order().ToArray());
+        Assert.DoesNotContain("secret-note", me.ToJsonString(), StringComparison.Ordinal);
+        Assert.All(me["customerFields"]!.AsArray(), f => Assert.NotEqual("agents", f!["visibility"]!.GetValue<string>()));
+
+        var own = await w.Customer.GetAsync($"api/portal/organizations/{w.OwnOrgId}").OkJsonAsync();
+        Assert.DoesNotContain("secret-note", own.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Customer_ReadingAnotherCustomerOrAnotherOrg_Gets404()
+    {
+        var w = await WorldAsync();
+        await w.Customer.GetAsync($"api/portal/customers/{w.OtherCustomerId}").ProblemAsync(HttpStatusCode.NotFound, "not_found");
+        await w.Customer.GetAsync($"api/portal/organizations/{w.OtherOrgId}").ProblemAsync(HttpStatusCode.NotFound, "not_found");
+        await w.Customer.SendJsonAsync(HttpMethod.Patch, $"api/portal/customers/{w.OtherCustomerId}/values", new { values = new { c_edit = "x" } }, "W/\"1\"").ProblemAsync(HttpStatusCode.NotFound, "not_found");
+        await w.Customer.SendJsonAsync(HttpMethod.Patch, $"api/portal/organizations/{w.OtherOrgId}/values", new { values = new { o_edit = "x" } }, "W/\"1\"").ProblemAsync(HttpStatusCode.NotFound, "not_found");
+        await w.Customer.GetAsync($"api/portal/customers/{Guid.NewGuid()}").ProblemAsync(HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
+    public async Task Customer_WritesOnlyCustomerEditableFields()
+    {
+        var w = await WorldAsync();
+        var url = $"api/portal/customers/{w.OwnCustomerId}/values";
+        var edited = await w.Customer.SendJsonAsync(HttpMethod.Patch, url, new { values = new { c_edit = "changed by me" } }, "W/\"1\"").OkJsonAsync();
+        Assert.Equal("changed by me", edited["values"]!["c_edit"]!.GetValue<string>());
+
+        var viewOnly = await w.Customer.SendJsonAsync(HttpMethod.Patch, url, new { values = new { c_view = "x" } }, "W/\"2\"").ProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.NotNull(viewOnly["errors"]!["c_view"]);
+        var internalField = await w.Customer.SendJsonAsync(HttpMethod.Patch, url, new { values = new { c_internal = "x" } }, "W/\"2\"").ProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.Equal("is not a field of this record", internalField["errors"]!["c_internal"]![0]!.GetValue<string>()); // does not even confirm it exists
+
+        var orgEdit = await w.Customer.SendJsonAsync(HttpMethod.Patch, $"api/portal/organizations/{w.OwnOrgId}/values", new { values = new { o_edit = "org by me" } }, "W/\"1\"").OkJsonAsync();
+        Assert.Equal("org by me", orgEdit["values"]!["o_edit"]!.GetValue<string>());
+
+        var agentView = await w.Agent.GetAsync($"api/customers/{w.OwnCustomerId}").OkJsonAsync();
+        Assert.Equal("secret-note", agentView["values"]!["c_internal"]!.GetValue<string>());
+        Assert.Equal("visible", agentView["values"]!["c_view"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Agent_SeesEveryFieldOfEveryRecord_AndAdminToo()
+    {
+        var w = await WorldAsync();
+        foreach (var client in new[] { w.Agent, w.Admin })
+        {
+            var other = await client.GetAsync($"api/customers/{w.OtherCustomerId}").OkJsonAsync();
+            Assert.Equal(3, other["values"]!.AsObject().Count);
+            var page = await client.GetAsync("api/organizations").OkJsonAsync();
+            Assert.Equal(2, page["values"]!.AsArray().Count);
+        }
+    }
+
+    [Fact]
+    public async Task Roles_AreCachedPerUser_NotAskedOfJiraOnEveryCall()
+    {
+        var w = await WorldAsync();
+        var agent = app.As(w.Site, SiteRole.Agent);
+        await agent.GetAsync("api/organizations").OkJsonAsync();
+        var before = w.Site.PermissionChecks;
+        for (var i = 0; i < 5; i++)
+        {
+            await agent.GetAsync("api/organizations").OkJsonAsync();
+        }
+
+        Assert.Equal(before, w.Site.PermissionChecks);
+    }
+
+    [Fact]
+    public async Task ContextTokenWithoutUser_CannotUseThePortal()
+    {
+        var w = await WorldAsync();
+        var anonymous = app.AsContext(w.Site, accountId: null);
+        var response = await anonymous.GetAsync("api/portal/me");
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+}
