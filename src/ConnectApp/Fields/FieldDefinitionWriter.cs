@@ -143,6 +143,11 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
             throw AppProblem.BadRequest("field.no_options", "Only select and multi-select fields have options.");
         }
 
+        if (field.Options.Count >= MaxOptionsPerField)
+        {
+            throw AppProblem.Conflict("field.option_limit", $"A field can have at most {MaxOptionsPerField} options (retired ones count).");
+        }
+
         var errors = new Dictionary<string, string[]>();
         ValidateOptionLabels([.. field.Options.Where(o => !o.Retired).Select(o => o.Label), label], errors);
         if (errors.Count > 0)
@@ -150,14 +155,8 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
             throw AppProblem.Validation(errors);
         }
 
-        if (field.Options.Count >= MaxOptionsPerField)
-        {
-            throw AppProblem.Conflict("field.option_limit", $"A field can have at most {MaxOptionsPerField} options (retired ones count).");
-        }
-
         var option = new FieldOption { Id = Guid.NewGuid(), TenantId = caller.TenantId, FieldId = field.Id, Label = label.Trim(), Position = field.Options.Count == 0 ? 0 : field.Options.Max(o => o.Position) + 1 };
-        db.FieldOptions.Add(option);
-        field.Options.Add(option);
+        db.FieldOptions.Add(option); // EF's fix-up adds it to field.Options
         Touch(field);
         audit.Add(caller.TenantId, caller.Actor, "option.added", "field", null, field.Id, null, new JsonObject { ["id"] = option.Id.ToString(), ["label"] = option.Label });
         await SaveAsync(cancellationToken);

@@ -43,10 +43,10 @@ internal static class FieldsApi
         return app;
     }
 
-    private static async Task<Ok<IReadOnlyList<FieldView>>> ListAsync(AppDbContext db, RecordEntity? entity, bool? includeArchived, CancellationToken ct)
+    private static async Task<Ok<IReadOnlyList<FieldView>>> ListAsync(AppDbContext db, string? entity, bool? includeArchived, CancellationToken ct)
     {
         var fields = new List<FieldView>();
-        foreach (var e in entity is { } one ? [one] : Enum.GetValues<RecordEntity>())
+        foreach (var e in entity is { } one ? [ApiNames.Parse<RecordEntity>(one, "entity")] : Enum.GetValues<RecordEntity>())
         {
             var catalog = await FieldCatalog.LoadAsync(db, e, ct);
             fields.AddRange((includeArchived == true ? catalog.All : catalog.Active).Select(FieldView.From));

@@ -37,6 +37,7 @@ internal sealed class AppProblemHandler(IProblemDetailsService problems) : IExce
         var (status, code, detail, errors, extra) = exception switch
         {
             AppProblem p => (p.Status, p.Code, p.Message, p.Errors, p.Extra),
+            BadHttpRequestException { InnerException: System.Text.Json.JsonException { Path: { } path } } b => (b.StatusCode, "bad_request", $"The JSON body is not valid at {path}.", null, null),
             BadHttpRequestException b => (b.StatusCode, "bad_request", "The request could not be read: " + b.Message, null, null),
             Jira.JiraUnavailableException => (503, "jira.unavailable", "Jira did not answer; try again shortly.", null, (object?)null),
             _ => (0, string.Empty, string.Empty, (IDictionary<string, string[]>?)null, (object?)null),

@@ -89,6 +89,49 @@ public sealed class ConnectAppFixture : IAsyncLifetime
         TestLog.RecordSecret(site.SharedSecret!);
     }
 
+    /// <summary>Inserts <paramref name="count"/> customers for <paramref name="site"/> straight into the database (test setup at scale).</summary>
+    public async Task<Guid[]> SeedCustomersAsync(SimulatedSite site, int count)
+    {
+        var tenant = (await TenantRows.FindAsync(DatabaseConnectionString, site.ClientKey))!.Id;
+        await using var connection = new Npgsql.NpgsqlConnection(DatabaseConnectionString);
+        await connection.OpenAsync();
+        await using (var scope = new Npgsql.NpgsqlCommand($"SELECT set_config('app.tenant_id', '{tenant}', false)", connection))
+        {
+            await scope.ExecuteNonQueryAsync();
+        }
+
+        await using var insert = new Npgsql.NpgsqlCommand(
+            """
+            INSERT INTO records (id, tenant_id, entity, external_id, name, field_values, version, created_at, updated_at)
+            SELECT gen_random_uuid(), @t, 'Customer', '557058:seed-' || g, 'Seed customer ' || g, '{}', 1, now(), now() FROM generate_series(1, @n) g
+            RETURNING id
+            """, connection);
+        insert.Parameters.AddWithValue("t", tenant);
+        insert.Parameters.AddWithValue("n", count);
+        var ids = new List<Guid>(count);
+        await using var reader = await insert.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+
+        return [.. ids];
+    }
+
+    /// <summary>How many audit rows with <paramref name="action"/> the site's tenant has.</summary>
+    public async Task<long> CountAuditAsync(SimulatedSite site, string action)
+    {
+        var tenant = (await TenantRows.FindAsync(DatabaseConnectionString, site.ClientKey))!.Id;
+        await using var connection = new Npgsql.NpgsqlConnection(DatabaseConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand($"SELECT set_config('app.tenant_id', '{tenant}', false); SELECT count(*) FROM audit_entries WHERE action = @a", connection);
+        command.Parameters.AddWithValue("a", action);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.NextResultAsync();
+        await reader.ReadAsync();
+        return reader.GetInt64(0);
+    }
+
     /// <summary>A client acting as a user of <paramref name="site"/> who holds <paramref name="role"/> in Jira.</summary>
     public HttpClient As(SimulatedSite site, SiteRole role, string? accountId = null)
     {

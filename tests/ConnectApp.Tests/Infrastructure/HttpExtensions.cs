@@ -15,6 +15,16 @@ internal static class HttpExtensions
         return JsonNode.Parse(text)!.AsObject();
     }
 
+    public static async Task<JsonNode> OkJsonAsync(this Task<HttpResponseMessage> send, HttpStatusCode expected, bool array)
+    {
+        using var response = await send;
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"expected {(int)expected}, got {(int)response.StatusCode}: {text}");
+        var node = JsonNode.Parse(text)!;
+        Assert.Equal(array, node is JsonArray);
+        return node;
+    }
+
     public static async Task<JsonObject> ProblemAsync(this Task<HttpResponseMessage> send, HttpStatusCode expected, string code)
     {
         using var response = await send;
