@@ -115,6 +115,11 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
     public async Task<IReadOnlyList<FieldDefinition>> ReorderAsync(Caller caller, RecordEntity entity, IReadOnlyList<Guid> orderedIds, CancellationToken cancellationToken)
     {
         var fields = await db.FieldDefinitions.Where(f => f.Entity == entity).ToListAsync(cancellationToken);
+        if (orderedIds.Any(id => fields.All(f => f.Id != id)))
+        {
+            throw AppProblem.NotFound("A field in fieldIds");
+        }
+
         if (orderedIds.Count != fields.Count || orderedIds.Distinct().Count() != fields.Count || orderedIds.Any(id => fields.All(f => f.Id != id)))
         {
             throw AppProblem.BadRequest("field.reorder_mismatch", "Send every field id of the entity exactly once, in the new order.");
@@ -191,6 +196,11 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
     public async Task<FieldDefinition> ReorderOptionsAsync(Caller caller, Guid fieldId, int expectedVersion, IReadOnlyList<Guid> orderedIds, CancellationToken cancellationToken)
     {
         var field = await LoadAsync(fieldId, expectedVersion, cancellationToken);
+        if (orderedIds.Any(id => field.Options.All(o => o.Id != id)))
+        {
+            throw AppProblem.NotFound("An option in optionIds");
+        }
+
         if (orderedIds.Count != field.Options.Count || orderedIds.Distinct().Count() != field.Options.Count || orderedIds.Any(id => field.Options.All(o => o.Id != id)))
         {
             throw AppProblem.BadRequest("option.reorder_mismatch", "Send every option id of the field exactly once, in the new order.");

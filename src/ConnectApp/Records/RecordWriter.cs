@@ -45,7 +45,7 @@ internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider
             var found = await db.Records.CountAsync(r => r.Entity == RecordEntity.Organization && orgIds.Contains(r.Id), cancellationToken);
             if (found != orgIds.Distinct().Count())
             {
-                errors["organizationIds"] = ["contains an organization that does not exist"];
+                throw AppProblem.NotFound("An organization in organizationIds");
             }
         }
 
