@@ -57,6 +57,9 @@ done
 
 log "signed install of the simulated site 'demo'"
 curl -fsS -X POST "http://127.0.0.1:$SIMULATOR_PORT/admin/sites/demo/install" >"$STATE/demo-site.json" || { echo "install failed; see .run/app.log" >&2; exit 1; }
+log "demo data: fields of every type, organizations, customers and values (Bogus, fixed seed)"
+curl -fsS -X POST "http://127.0.0.1:$SIMULATOR_PORT/admin/sites/demo/seed?organizations=25&customers=100" >"$STATE/demo-seed.json" || { echo "seeding failed; see .run/app.log" >&2; exit 1; }
+REPORTER=$(sed -n 's/.*"sampleReporter":"\([^"]*\)".*/\1/p' "$STATE/demo-seed.json")
 
 cat <<EOT
 
@@ -68,6 +71,14 @@ ConnectApp is running (logs: .run/app.log, .run/simulator.log; stop: bash script
   Home page       $APP_BASE_URL/
   Jira simulator  http://127.0.0.1:$SIMULATOR_PORT/   (site "demo" installed: $(sed -n 's/.*"clientKey":"\([^"]*\)".*/\1/p' "$STATE/demo-site.json"))
 
+  Demo data: $(cat "$STATE/demo-seed.json")
+
   Call the API as an agent of the demo site (a context token minted by the simulator):
     curl -H "Authorization: JWT \$(curl -s http://127.0.0.1:$SIMULATOR_PORT/admin/sites/demo/context-token)" $APP_BASE_URL/api/whoami
+
+  The issue panel for an issue reported by a seeded customer:
+    curl -H "Authorization: JWT \$(curl -s http://127.0.0.1:$SIMULATOR_PORT/admin/sites/demo/context-token)" "$APP_BASE_URL/api/issue-panel?reporter=$REPORTER"
+
+  The same customer on the portal (customer-visible fields only):
+    curl -H "Authorization: JWT \$(curl -s "http://127.0.0.1:$SIMULATOR_PORT/admin/sites/demo/context-token?accountId=$REPORTER")" $APP_BASE_URL/api/portal/me
 EOT

@@ -78,6 +78,18 @@ public static class SimulatorEndpoints
             return response.IsSuccessStatusCode ? Results.Ok(new { site.Name, uninstalled = true }) : Results.StatusCode(502);
         });
 
+        app.MapPost("/admin/sites/{name}/seed", async (string name, int? organizations, int? customers, HttpContext context, SiteDirectory sites, IHttpClientFactory clients) =>
+        {
+            if (sites.Find(name) is not { SharedSecret: not null } site)
+            {
+                return Results.NotFound();
+            }
+
+            var data = Demo.DemoData.Generate(Math.Clamp(organizations ?? 25, 0, 5000), Math.Clamp(customers ?? 100, 0, 50_000));
+            var result = await Demo.DemoSeeder.SeedAsync(clients.CreateClient("app"), site, data, context.RequestAborted);
+            return Results.Ok(result);
+        });
+
         app.MapGet("/admin/sites/{name}/context-token", (string name, string? accountId, SiteDirectory sites) =>
             sites.Find(name) is { SharedSecret: not null } site
                 ? Results.Text(SiteTokens.Context(site, accountId ?? "557058:simulated-agent"))
