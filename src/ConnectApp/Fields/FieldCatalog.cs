@@ -23,8 +23,17 @@ internal sealed class FieldCatalog(IReadOnlyList<FieldDefinition> fields)
             .Where(f => f.Entity == entity)
             .Include(f => f.Options.OrderBy(o => o.Position))
             .OrderBy(f => f.Position).ThenBy(f => f.Key)
-            .AsSplitQuery()
             .ToListAsync(cancellationToken);
         return new FieldCatalog(fields);
+    }
+
+    /// <summary>Both entities' catalogs in one query (the issue panel and the portal need both).</summary>
+    public static async Task<(FieldCatalog Organization, FieldCatalog Customer)> LoadBothAsync(AppDbContext db, CancellationToken cancellationToken)
+    {
+        var fields = await db.FieldDefinitions.AsNoTracking()
+            .Include(f => f.Options.OrderBy(o => o.Position))
+            .OrderBy(f => f.Position).ThenBy(f => f.Key)
+            .ToListAsync(cancellationToken);
+        return (new FieldCatalog(fields.Where(f => f.Entity == RecordEntity.Organization).ToList()), new FieldCatalog(fields.Where(f => f.Entity == RecordEntity.Customer).ToList()));
     }
 }

@@ -35,12 +35,13 @@ internal static class IssuePanelApi
             throw AppProblem.BadRequest("issue_panel.accounts", $"Give the reporter (and up to {MaxAccounts - 1} participants) as accountIds.");
         }
 
+        // One connection for the whole read: the tenant setting is applied once, not per query.
+        await db.Database.OpenConnectionAsync(ct);
+        var (organizationFields, customerFields) = await FieldCatalog.LoadBothAsync(db, ct);
         var customers = await db.Records.AsNoTracking().Where(r => r.Entity == RecordEntity.Customer && accounts.Contains(r.ExternalId)).ToListAsync(ct);
         var memberships = await RecordsApi.MembershipsAsync(db, customers.Select(c => c.Id).ToList(), ct);
         var orgIds = memberships.Values.SelectMany(v => v).Distinct().ToList();
         var organizations = await db.Records.AsNoTracking().Where(r => r.Entity == RecordEntity.Organization && orgIds.Contains(r.Id)).OrderBy(r => r.Name).ToListAsync(ct);
-        var customerFields = await FieldCatalog.LoadAsync(db, RecordEntity.Customer, ct);
-        var organizationFields = await FieldCatalog.LoadAsync(db, RecordEntity.Organization, ct);
 
         var people = accounts.Select(a => customers.FirstOrDefault(c => c.ExternalId == a) is { } c
             ? new Person(a, RecordView.From(c, customerFields, caller.Role, memberships.GetValueOrDefault(c.Id) ?? []))

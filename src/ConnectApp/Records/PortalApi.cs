@@ -31,11 +31,11 @@ internal static class PortalApi
     private static async Task<Ok<Me>> MeAsync(HttpContext context, AppDbContext db, CancellationToken ct)
     {
         var caller = await CustomerAsync(context);
+        await db.Database.OpenConnectionAsync(ct);
         var customer = await db.Records.AsNoTracking().SingleOrDefaultAsync(r => r.Entity == RecordEntity.Customer && r.ExternalId == caller.AccountId, ct);
         var orgIds = customer is null ? [] : await db.Memberships.AsNoTracking().Where(m => m.CustomerId == customer.Id).Select(m => m.OrganizationId).ToListAsync(ct);
         var orgs = await db.Records.AsNoTracking().Where(r => r.Entity == RecordEntity.Organization && orgIds.Contains(r.Id)).OrderBy(r => r.Name).ToListAsync(ct);
-        var customerFields = await FieldCatalog.LoadAsync(db, RecordEntity.Customer, ct);
-        var organizationFields = await FieldCatalog.LoadAsync(db, RecordEntity.Organization, ct);
+        var (organizationFields, customerFields) = await FieldCatalog.LoadBothAsync(db, ct);
         return TypedResults.Ok(new Me(
             customer is null ? null : RecordView.From(customer, customerFields, AppRole.Customer, orgIds),
             orgs.Select(o => RecordView.From(o, organizationFields, AppRole.Customer)).ToList(),
