@@ -1,4 +1,5 @@
 using AtlassianConnect;
+using ConnectApp.ApiTokens;
 using ConnectApp.Audit;
 using ConnectApp.Descriptor;
 using ConnectApp.Fields;
@@ -62,9 +63,11 @@ builder.Services.AddDescriptor();
 builder.Services.AddRoles();
 builder.Services.AddFields();
 builder.Services.AddRecords();
+builder.Services.AddApiTokens(configuration);
 builder.Services.AddExceptionHandler<AppProblemHandler>();
 builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
-builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // so bad bodies reach AppProblemHandler and get a code
+// A body that does not bind (wrong JSON type, not JSON) throws, so AppProblemHandler answers it with code bad_request.
+builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 builder.Services.ConfigureHttpJsonOptions(o =>
 {
     o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
@@ -77,7 +80,8 @@ if (AppConfiguration.FindConfigurationError(app.Services,
         s => s.GetRequiredService<IOptions<ConnectOptions>>().Value,
         s => s.GetRequiredService<IOptions<SecretsOptions>>().Value,
         s => s.GetRequiredService<IOptions<DatabaseOptions>>().Value,
-        s => s.GetRequiredService<IOptions<RabbitMqOptions>>().Value) is { } error)
+        s => s.GetRequiredService<IOptions<RabbitMqOptions>>().Value,
+        s => s.GetRequiredService<IOptions<ApiTokenOptions>>().Value) is { } error)
 {
     Console.Error.WriteLine($"ConnectApp: configuration error: {error}");
     return 1;
@@ -91,6 +95,7 @@ if (role == ProcessRole.Migrate)
 }
 
 app.UseForwardedHeaders();
+app.UseSerilogRequestLogging(); // outside the exception handler, so handled problems log their real status, not 500
 app.UseExceptionHandler(new ExceptionHandlerOptions
 {
     StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
@@ -102,7 +107,6 @@ if (!app.Environment.IsDevelopment())
 }
 
 app.UseMiddleware<SecurityHeaders>();
-app.UseSerilogRequestLogging();
 if (role.RunsWeb())
 {
     app.UseDefaultFiles();
@@ -112,6 +116,7 @@ if (role.RunsWeb())
 app.UseRouting();
 app.UseAuthentication();
 app.UseTenantScope();
+app.UseApiTokens();
 app.UseAuthorization();
 
 app.MapHealthEndpoints();
@@ -121,7 +126,8 @@ if (role.RunsWeb())
     app.MapDescriptorEndpoints();
     app.MapTenantEndpoints();
 
-    // The app's API: called by the iframe SPA with context tokens (AP.context.getToken()), so they are accepted here.
+    // The app's API: called by the iframe SPA with context tokens (AP.context.getToken()), so they are accepted here;
+    // integrations call it with API tokens, limited to what ApiTokenScopes allows.
     var api = app.MapGroup("/api").WithMetadata(new AtlassianConnect.Authentication.AllowContextTokenAttribute());
     api.MapWhoAmIEndpoints();
     api.MapFieldsEndpoints();
@@ -129,6 +135,7 @@ if (role.RunsWeb())
     api.MapAuditEndpoints();
     api.MapIssuePanelEndpoints();
     api.MapPortalEndpoints();
+    api.MapApiTokenEndpoints();
 }
 
 await app.RunAsync();

@@ -52,6 +52,8 @@ public sealed class OperabilityTests(ConnectAppFixture app)
     [InlineData("VALID", "DATABASE_URL=mysql://nope", "DATABASE_URL is malformed")]
     [InlineData("VALID", "APP_BASE_URL=ftp://x", "APP_BASE_URL must be an absolute http(s) URL")]
     [InlineData("VALID", "RABBITMQ_URL=http://nope", "RABBITMQ_URL is malformed")]
+    [InlineData("VALID", "API_TOKEN_RATE_LIMIT=fast", "API_TOKEN_RATE_LIMIT is malformed")]
+    [InlineData("VALID", "API_TOKEN_RATE_LIMIT=0", "API_TOKEN_RATE_LIMIT is malformed")]
     public async Task BadConfiguration_StopsStartUpWithOneClearLine(string? secretsKey, string setting, string expected)
     {
         var dll = Path.Combine(ConnectTesting.AtlassianJwtOracle.RepositoryRoot(), "src", "ConnectApp", "bin", BuildConfiguration(), "net10.0", "ConnectApp.dll");

@@ -26,6 +26,7 @@ internal sealed partial class RedactingFormatter(ITextFormatter inner) : ITextFo
     public static string Redact(string text)
     {
         text = Jwt().Replace(text, Mask);
+        text = ApiToken().Replace(text, Mask);
         text = AuthorizationValue().Replace(text, m => m.Groups[1].Value + Mask);
         text = JwtParameter().Replace(text, m => m.Groups[1].Value + Mask);
         text = UrlCredentials().Replace(text, m => m.Groups[1].Value + Mask + "@");
@@ -38,6 +39,10 @@ internal sealed partial class RedactingFormatter(ITextFormatter inner) : ITextFo
     // Three base64url segments whose first decodes to a JSON object ("eyJ" is '{"').
     [GeneratedRegex(@"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")]
     private static partial Regex Jwt();
+
+    // The app's own API tokens (ApiTokens/ApiTokenValue), wherever one appears, not only after "Bearer".
+    [GeneratedRegex(@"cat_[0-9a-f]{32}_[0-9a-f]{32}_[A-Za-z0-9_-]{43}")]
+    private static partial Regex ApiToken();
 
     [GeneratedRegex(@"((?:JWT|Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]{16,}", RegexOptions.IgnoreCase)]
     private static partial Regex AuthorizationValue();

@@ -20,6 +20,8 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbC
 
     public DbSet<Audit.AuditEntry> AuditEntries => Set<Audit.AuditEntry>();
 
+    public DbSet<ApiTokens.ApiToken> ApiTokens => Set<ApiTokens.ApiToken>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);
 }

@@ -153,6 +153,9 @@ public sealed class ConnectAppFixture : IAsyncLifetime
 
 public sealed class ConnectAppFactory(ConnectAppFixture fixture, string databaseUrl) : WebApplicationFactory<Program>
 {
+    /// <summary>Low, so a test can exceed it with a burst; per tenant, and every test has its own tenant.</summary>
+    public const int ApiTokenRateLimit = 20;
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
@@ -163,6 +166,7 @@ public sealed class ConnectAppFactory(ConnectAppFixture fixture, string database
         builder.UseSetting("ALLOWED_HOST_SUFFIXES", ".atlassian.net");
         builder.UseSetting("CONNECT_INSTALL_KEYS_URL", "http://simulator/connect-install-keys");
         builder.UseSetting("LOG_FILE", TestLog.FilePath);
+        builder.UseSetting("API_TOKEN_RATE_LIMIT", ApiTokenRateLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.ConfigureTestServices(services =>
         {
             // The key server and every simulated site's REST API are the in-process simulator.
