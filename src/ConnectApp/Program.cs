@@ -1,9 +1,11 @@
 using AtlassianConnect;
 using ConnectApp.Audit;
+using ConnectApp.Csv;
 using ConnectApp.Descriptor;
 using ConnectApp.Fields;
 using ConnectApp.Hosting;
 using ConnectApp.Identity;
+using ConnectApp.Jobs;
 using ConnectApp.Messaging;
 using ConnectApp.Operability;
 using ConnectApp.Persistence;
@@ -62,6 +64,8 @@ builder.Services.AddDescriptor();
 builder.Services.AddRoles();
 builder.Services.AddFields();
 builder.Services.AddRecords();
+builder.Services.AddJobs(role);
+builder.Services.AddCsv();
 builder.Services.AddExceptionHandler<AppProblemHandler>();
 builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
 builder.Services.ConfigureHttpJsonOptions(o =>
@@ -128,6 +132,7 @@ if (role.RunsWeb())
     api.MapAuditEndpoints();
     api.MapIssuePanelEndpoints();
     api.MapPortalEndpoints();
+    api.MapCsvEndpoints();
 }
 
 await app.RunAsync();
