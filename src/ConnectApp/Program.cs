@@ -1,10 +1,12 @@
 using AtlassianConnect;
 using ConnectApp.ApiTokens;
 using ConnectApp.Audit;
+using ConnectApp.Csv;
 using ConnectApp.Descriptor;
 using ConnectApp.Fields;
 using ConnectApp.Hosting;
 using ConnectApp.Identity;
+using ConnectApp.Jobs;
 using ConnectApp.Messaging;
 using ConnectApp.Operability;
 using ConnectApp.Persistence;
@@ -64,6 +66,8 @@ builder.Services.AddRoles();
 builder.Services.AddFields();
 builder.Services.AddRecords();
 builder.Services.AddApiTokens(configuration);
+builder.Services.AddJobs(role);
+builder.Services.AddCsv();
 builder.Services.AddExceptionHandler<AppProblemHandler>();
 builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
 // A body that does not bind (wrong JSON type, not JSON) throws, so AppProblemHandler answers it with code bad_request.
@@ -136,6 +140,7 @@ if (role.RunsWeb())
     api.MapIssuePanelEndpoints();
     api.MapPortalEndpoints();
     api.MapApiTokenEndpoints();
+    api.MapCsvEndpoints();
 }
 
 await app.RunAsync();

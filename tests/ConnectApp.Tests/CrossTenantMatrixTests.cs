@@ -9,7 +9,7 @@ namespace ConnectApp.Tests;
 [Collection(AppCollection.Name)]
 public sealed class CrossTenantMatrixTests(ConnectAppFixture app)
 {
-    private sealed record Tenant(SimulatedSite Site, HttpClient Admin, HttpClient Agent, HttpClient Customer, string FieldId, string OptionId, string OrgId, string CustomerId, long HistoryId);
+    private sealed record Tenant(SimulatedSite Site, HttpClient Admin, HttpClient Agent, HttpClient Customer, string FieldId, string OptionId, string OrgId, string CustomerId, long HistoryId, string ImportId, string TokenId);
 
     private async Task<Tenant> TenantAsync()
     {
@@ -23,8 +23,12 @@ public sealed class CrossTenantMatrixTests(ConnectAppFixture app)
         var org = await agent.SendJsonAsync(HttpMethod.Post, "api/organizations", new { jsmId = "1", name = "Org", values = new { tier = "A" } }).OkJsonAsync(HttpStatusCode.Created);
         var cust = await agent.SendJsonAsync(HttpMethod.Post, "api/customers", new { accountId = account, name = "C", organizationIds = new[] { org["id"]!.GetValue<string>() }, values = new { note = "n" } }).OkJsonAsync(HttpStatusCode.Created);
         var history = (await agent.GetAsync($"api/organizations/{org["id"]}/history").OkJsonAsync())["entries"]!.AsArray().First(e => e!["action"]!.GetValue<string>() == "value.set")!;
+        using var csv = new StringContent("jsmId,name\n1,Org\n", System.Text.Encoding.UTF8, "text/csv");
+        var import = await agent.PostAsync("api/imports?entity=organization", csv).OkJsonAsync(HttpStatusCode.Accepted);
+        var token = await admin.SendJsonAsync(HttpMethod.Post, "api/admin/api-tokens", new { name = "integration", scopes = new[] { "read" } }).OkJsonAsync(HttpStatusCode.Created);
+        TestLog.RecordSecret(token["token"]!.GetValue<string>());
         return new Tenant(site, admin, agent, customer, field["id"]!.GetValue<string>(), field["options"]![0]!["id"]!.GetValue<string>(),
-            org["id"]!.GetValue<string>(), cust["id"]!.GetValue<string>(), history["id"]!.GetValue<long>());
+            org["id"]!.GetValue<string>(), cust["id"]!.GetValue<string>(), history["id"]!.GetValue<long>(), import["id"]!.GetValue<string>(), token["id"]!.GetValue<string>());
     }
 
     [Fact]
@@ -53,6 +57,11 @@ public sealed class CrossTenantMatrixTests(ConnectAppFixture app)
             (a.Agent, HttpMethod.Post, "api/customers", new { accountId = "557058:new", name = "N", organizationIds = new[] { b.OrgId } }, null),
             (a.Agent, HttpMethod.Post, "api/bulk/values", new { entity = "organization", recordIds = new[] { b.OrgId }, values = new { tier = "B" } }, null),
             (a.Agent, HttpMethod.Post, $"api/history/{b.HistoryId}/restore", null, null),
+            (a.Agent, HttpMethod.Get, $"api/imports/{b.ImportId}", null, null),
+            (a.Agent, HttpMethod.Get, $"api/imports/{b.ImportId}/errors", null, null),
+            (a.Agent, HttpMethod.Get, $"api/imports/{b.ImportId}/errors.csv", null, null),
+            (a.Admin, HttpMethod.Get, $"api/admin/api-tokens/{b.TokenId}", null, null),
+            (a.Admin, HttpMethod.Delete, $"api/admin/api-tokens/{b.TokenId}", null, null),
             (a.Customer, HttpMethod.Get, $"api/portal/customers/{b.CustomerId}", null, null),
             (a.Customer, HttpMethod.Get, $"api/portal/organizations/{b.OrgId}", null, null),
             (a.Customer, HttpMethod.Patch, $"api/portal/customers/{b.CustomerId}/values", new { values = new { note = "x" } }, "W/\"1\""),
@@ -89,7 +98,8 @@ public sealed class CrossTenantMatrixTests(ConnectAppFixture app)
               (SELECT string_agg(concat_ws('|', id, key, label, type, version), ',' ORDER BY id) FROM field_definitions),
               (SELECT string_agg(concat_ws('|', id, label, position, retired), ',' ORDER BY id) FROM field_options),
               (SELECT count(*)::text FROM audit_entries),
-              (SELECT count(*)::text FROM memberships))
+              (SELECT count(*)::text FROM memberships),
+              (SELECT string_agg(concat_ws('|', id, revoked_at), ',' ORDER BY id) FROM api_tokens))
             """, connection);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.NextResultAsync();

@@ -34,6 +34,8 @@ internal static class ApiTokenScopes
         (HttpMethods.Patch, "/api/customers", Write),
         (HttpMethods.Post, "/api/bulk/values", Write),
         (HttpMethods.Post, "/api/history", Write), // restore a value
+        (HttpMethods.Get, "/api/imports", Read), // an import's progress and error report
+        (HttpMethods.Post, "/api/imports", Write), // CSV import writes records; exports are GETs under /api/organizations|customers
     ];
 
     /// <summary>

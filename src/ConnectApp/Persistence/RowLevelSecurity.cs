@@ -14,6 +14,13 @@ internal static class RowLevelSecurity
     // NULLIF: a pooled connection whose setting was reset reads '' (not NULL); ''::uuid would throw.
     public const string TenantPredicate = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid";
 
+    /// <summary>
+    /// Tables with a <c>tenant_id</c> that deliberately get no row-level security, because a process must read them
+    /// across tenants before it knows which tenant to act for. Each holds ids only, never tenant data; the work they
+    /// point to runs under its tenant. <c>job_queue</c>: workers claim jobs of every tenant (docs/adr/0005).
+    /// </summary>
+    public static readonly string[] SystemTables = ["job_queue"];
+
     public static async Task ApplyAsync(DbContext db, CancellationToken cancellationToken)
     {
         var tables = await db.Database.SqlQueryRaw<string>(
@@ -23,7 +30,7 @@ internal static class RowLevelSecurity
             WHERE c.table_schema = 'public' AND c.column_name = 'tenant_id' AND t.table_type = 'BASE TABLE'
             ORDER BY 1
             """).ToListAsync(cancellationToken);
-        foreach (var table in tables)
+        foreach (var table in tables.Except(SystemTables, StringComparer.Ordinal))
         {
             var quoted = "\"" + table.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
             var sql = $"""
