@@ -173,6 +173,28 @@ public sealed class FieldsAndValuesTests(ConnectAppFixture app)
         Assert.Equal(7, responses.Count(r => r.StatusCode == HttpStatusCode.PreconditionFailed));
     }
 
+    [Fact]
+    public async Task MalformedRequests_Get4xxWithACode_AndChangeNothing()
+    {
+        var site = await app.InstallSiteAsync();
+        var agent = app.As(site, SiteRole.Agent);
+        var org = await agent.SendJsonAsync(HttpMethod.Post, "api/organizations", new { jsmId = "1", name = "O" }).OkJsonAsync(HttpStatusCode.Created);
+        var url = $"api/organizations/{org["id"]}/values";
+
+        await agent.SendJsonAsync(HttpMethod.Patch, url, JsonNode.Parse("""{"values":"str"}"""), "W/\"1\"").ProblemAsync(HttpStatusCode.BadRequest, "bad_request");
+        await agent.SendJsonAsync(HttpMethod.Patch, url, JsonNode.Parse("""{"values":null}"""), "W/\"1\"").ProblemAsync(HttpStatusCode.BadRequest, "values.missing");
+        await agent.SendJsonAsync(HttpMethod.Patch, url, new { }, "W/\"1\"").ProblemAsync(HttpStatusCode.BadRequest, "values.missing");
+        await agent.SendJsonAsync(HttpMethod.Patch, url, new { values = new { } }, "garbage").ProblemAsync(HttpStatusCode.BadRequest, "if_match_malformed");
+        await agent.SendJsonAsync(HttpMethod.Post, "api/customers", JsonNode.Parse("""{"accountId":"a","name":"n","organizationIds":["not-a-guid"]}""")).ProblemAsync(HttpStatusCode.BadRequest, "bad_request");
+        await agent.GetAsync("api/organizations?limit=abc").ProblemAsync(HttpStatusCode.BadRequest, "bad_request");
+        await agent.GetAsync("api/issue-panel?reporter=" + new string('a', 200)).ProblemAsync(HttpStatusCode.BadRequest, "issue_panel.accounts");
+        var unknownRoute = await agent.GetAsync("api/organizations/not-a-guid");
+        Assert.Equal(HttpStatusCode.NotFound, unknownRoute.StatusCode);
+
+        var after = await agent.GetAsync($"api/organizations/{org["id"]}").OkJsonAsync();
+        Assert.Equal(1, after["version"]!.GetValue<int>());
+    }
+
     private static string OptionId(JsonObject field, string label) =>
         field["options"]!.AsArray().First(o => o!["label"]!.GetValue<string>() == label)!["id"]!.GetValue<string>();
 }

@@ -129,7 +129,8 @@ public sealed class ConnectJwtHandler(
         string kind;
         if (qsh == QueryStringHash.ContextQsh)
         {
-            if (endpoint?.Metadata.GetMetadata<AllowContextTokenAttribute>() is null)
+            // No endpoint matched: nothing will run, and the caller should see the 404, not a token complaint.
+            if (endpoint is not null && endpoint.Metadata.GetMetadata<AllowContextTokenAttribute>() is null)
             {
                 return Fail(new("jwt.context_token_not_allowed", "A context token is not accepted on this endpoint."));
             }

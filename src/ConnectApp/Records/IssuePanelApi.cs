@@ -30,9 +30,9 @@ internal static class IssuePanelApi
         var caller = await Caller.FromAsync(context);
         var accounts = new[] { reporter }.Concat((participants ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             .Where(a => !string.IsNullOrWhiteSpace(a)).Select(a => a!.Trim()).Distinct(StringComparer.Ordinal).ToList();
-        if (accounts.Count == 0 || accounts.Count > MaxAccounts)
+        if (accounts.Count == 0 || accounts.Count > MaxAccounts || accounts.Any(a => a.Length > 128))
         {
-            throw AppProblem.BadRequest("issue_panel.accounts", $"Give the reporter (and up to {MaxAccounts - 1} participants) as accountIds.");
+            throw AppProblem.BadRequest("issue_panel.accounts", $"Give the reporter (and up to {MaxAccounts - 1} participants) as accountIds of at most 128 characters.");
         }
 
         // One connection for the whole read: the tenant setting is applied once, not per query.

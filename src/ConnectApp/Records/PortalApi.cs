@@ -55,7 +55,7 @@ internal static class PortalApi
         var caller = await CustomerAsync(context);
         var expected = Versions.Required(context.Request);
         var record = await OwnAsync(entity, id, caller, db, tracked: true, ct);
-        record = await writer.SetValuesAsync(caller, record, expected, body.Values ?? [], ct);
+        record = await writer.SetValuesAsync(caller, record, expected, RecordsApi.RequireValues(body), ct);
         return await RecordsApi.ViewAsync(record, AppRole.Customer, context, db, ct);
     }
 

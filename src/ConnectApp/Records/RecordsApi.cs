@@ -99,9 +99,13 @@ internal static class RecordsApi
         var caller = await Caller.FromAsync(context);
         var expected = Versions.Required(context.Request);
         var record = await db.Records.SingleOrDefaultAsync(r => r.Id == id && r.Entity == entity, ct) ?? throw NotFound(entity);
-        record = await writer.SetValuesAsync(caller, record, expected, body.Values ?? [], ct);
+        record = await writer.SetValuesAsync(caller, record, expected, RequireValues(body), ct);
         return await ViewAsync(record, caller.Role, context, db, ct);
     }
+
+    /// <summary>A values request without a values object is a mistake, not a no-op.</summary>
+    internal static Dictionary<string, JsonNode?> RequireValues(ValuesRequest? body) =>
+        body?.Values ?? throw AppProblem.BadRequest("values.missing", "Send {\"values\": {\"<field key>\": <value or null>}}.");
 
     private static async Task<Ok<BulkResult>> BulkAsync(BulkRequest body, HttpContext context, RecordWriter writer, CancellationToken ct)
     {
