@@ -290,6 +290,31 @@ public sealed class CsvTests(ConnectAppFixture app)
         Assert.Equal(rows + 1, export.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
+    [Fact]
+    public async Task Export_GuardsFormulaCells_AndTheGuardRoundTrips()
+    {
+        var site = await InstallSiteAsync();
+        var admin = app.As(site, SiteRole.Admin);
+        var agent = app.As(site, SiteRole.Agent);
+        await CreateFieldAsync(admin, new { entity = "organization", key = "note", label = "Note", type = "text" });
+        await CreateFieldAsync(admin, new { entity = "organization", key = "phone", label = "Phone", type = "phone" });
+        var org = await CreateAsync(agent, "organizations", new { jsmId = "9", name = "=cmd|' /C calc'!A0", values = new { note = "'=already quoted", phone = "+49 30 1234567" } });
+
+        var export = await agent.GetStringAsync("api/organizations/export.csv");
+        var line = export.Split('\n')[1];
+        Assert.Contains("'=cmd", line, StringComparison.Ordinal); // a spreadsheet shows it as text instead of running it
+        Assert.Contains("'+49 30 1234567", line, StringComparison.Ordinal);
+        Assert.Contains("''=already quoted", line, StringComparison.Ordinal);
+
+        var job = await WaitForAsync(agent, await UploadAsync(agent, "organization", export));
+        Assert.Equal(0, job["failed"]!.GetValue<int>());
+        var after = await agent.GetAsync($"api/organizations/{org["id"]}").OkJsonAsync();
+        Assert.Equal("=cmd|' /C calc'!A0", after["name"]!.GetValue<string>());
+        Assert.Equal("'=already quoted", after["values"]!["note"]!.GetValue<string>());
+        Assert.Equal("+49 30 1234567", after["values"]!["phone"]!.GetValue<string>());
+        Assert.Equal(1, after["version"]!.GetValue<int>()); // nothing changed
+    }
+
     private Task<SimulatedSite> InstallSiteAsync() => app.InstallSiteAsync();
 
     private static Task<HttpResponseMessage> Post(HttpClient client, string entity, string csv, string contentType = "text/csv") =>

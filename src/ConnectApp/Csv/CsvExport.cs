@@ -62,13 +62,13 @@ internal static class CsvExport
             var organizations = entity == RecordEntity.Customer ? await OrganizationJsmIdsAsync(db, page.Select(r => r.Id).ToList(), ct) : null;
             foreach (var record in page)
             {
-                csv.WriteField(record.ExternalId);
+                csv.WriteField(FormulaGuard.Protect(record.ExternalId));
                 if (entity == RecordEntity.Customer)
                 {
-                    csv.WriteField(record.Email ?? string.Empty);
+                    csv.WriteField(FormulaGuard.Protect(record.Email ?? string.Empty));
                 }
 
-                csv.WriteField(record.Name);
+                csv.WriteField(FormulaGuard.Protect(record.Name));
                 if (organizations is not null)
                 {
                     csv.WriteField(string.Join(FieldValues.MultiSeparator, organizations.GetValueOrDefault(record.Id) ?? []));
@@ -77,7 +77,7 @@ internal static class CsvExport
                 var values = JsonNode.Parse(record.ValuesJson)!.AsObject();
                 foreach (var field in fields)
                 {
-                    csv.WriteField(FieldValues.ToText(field, values[field.Id.ToString()]));
+                    csv.WriteField(FormulaGuard.Protect(FieldValues.ToText(field, values[field.Id.ToString()])));
                 }
 
                 await csv.EndRecordAsync(ct);

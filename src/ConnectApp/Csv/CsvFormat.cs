@@ -128,3 +128,19 @@ internal sealed class ImportHeader
             entity == RecordEntity.Customer ? Index(CsvFormat.Organizations) : null, fields), errors);
     }
 }
+
+/// <summary>
+/// CSV injection guard. A cell a spreadsheet would run as a formula (first character = + - @ tab or CR) is exported
+/// with a leading apostrophe, which spreadsheets show as text; the import removes exactly that apostrophe, so an
+/// export re-imports unchanged (a phone number "+49 ..." included). A value that itself starts with an apostrophe
+/// before such a character gets one more, so the guard never eats a real character.
+/// </summary>
+internal static class FormulaGuard
+{
+    public static string Protect(string cell) => NeedsGuard(cell) ? "'" + cell : cell;
+
+    public static string Unprotect(string cell) => cell.Length > 1 && cell[0] == '\'' && NeedsGuard(cell[1..]) ? cell[1..] : cell;
+
+    private static bool NeedsGuard(string cell) =>
+        cell.Length > 0 && (cell[0] is '=' or '+' or '-' or '@' or '\t' or '\r' || (cell[0] == '\'' && NeedsGuard(cell[1..])));
+}

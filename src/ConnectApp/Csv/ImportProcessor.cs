@@ -130,7 +130,7 @@ internal sealed class ImportProcessor(AppDbContext db, RecordWriter writer, Time
         var cells = new string[reader.FieldCount];
         for (var i = 0; i < cells.Length; i++)
         {
-            cells[i] = reader.GetString(i) ?? string.Empty;
+            cells[i] = FormulaGuard.Unprotect(reader.GetString(i) ?? string.Empty);
         }
 
         if (badRow)
