@@ -263,6 +263,20 @@ public sealed class DefinitionsHistoryBulkTests(ConnectAppFixture app)
     }
 
     [Fact]
+    public async Task IssuePanel_ShowsADefinitionChangeAtOnce_DespiteItsCatalogCache()
+    {
+        var (_, admin, agent) = await SiteAsync();
+        var first = await CreateFieldAsync(admin, new { entity = "customer", key = "lang", label = "Language", type = "text" });
+        var before = await agent.GetAsync("api/issue-panel?reporter=557058:someone").OkJsonAsync();
+        Assert.Single(before["customerFields"]!.AsArray());
+
+        await CreateFieldAsync(admin, new { entity = "customer", key = "tz", label = "Time zone", type = "text" });
+        await admin.SendJsonAsync(HttpMethod.Patch, $"api/admin/fields/{first["id"]}", new { label = "Spoken language" }, "W/\"1\"").OkJsonAsync();
+        var after = await agent.GetAsync("api/issue-panel?reporter=557058:someone").OkJsonAsync();
+        Assert.Equal(new[] { "Spoken language", "Time zone" }, after["customerFields"]!.AsArray().Select(f => f!["label"]!.GetValue<string>()).ToArray());
+    }
+
+    [Fact]
     public async Task Paging_WalksEveryRecordOnce_AndSearchFilters()
     {
         var (_, _, agent) = await SiteAsync();

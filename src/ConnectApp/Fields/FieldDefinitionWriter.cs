@@ -13,7 +13,7 @@ namespace ConnectApp.Fields;
 /// The one place field definitions and their options are written: validation, limits, positions, type changes
 /// with value conversion, and the audit rows, each change in one transaction.
 /// </summary>
-internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog audit, TimeProvider time)
+internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog audit, TimeProvider time, FieldCatalogCache catalogs, TenantScope scope)
 {
     public const int MaxFieldsPerTenant = 1_000;
     public const int MaxOptionsPerField = 1_000;
@@ -320,6 +320,7 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
         audit.Add(caller.TenantId, caller.Actor, "field.type_changed", "field", null, field.Id, before, Snapshot(field));
         await SaveAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
+        catalogs.Invalidate(field.TenantId); // again after commit: a read between save and commit may have cached the old catalog
         return field;
     }
 
@@ -346,6 +347,10 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            if (scope.TenantId is { } tenantId)
+            {
+                catalogs.Invalidate(tenantId);
+            }
         }
         catch (DbUpdateConcurrencyException)
         {

@@ -24,7 +24,8 @@ internal static class FieldsApi
 
     public sealed record OptionOrderRequest(IReadOnlyList<Guid> OptionIds);
 
-    public static IServiceCollection AddFields(this IServiceCollection services) => services.AddScoped<FieldDefinitionWriter>();
+    public static IServiceCollection AddFields(this IServiceCollection services) =>
+        services.AddScoped<FieldDefinitionWriter>().AddSingleton<FieldCatalogCache>();
 
     public static IEndpointRouteBuilder MapFieldsEndpoints(this IEndpointRouteBuilder app)
     {

@@ -25,7 +25,7 @@ internal static class IssuePanelApi
         return app;
     }
 
-    private static async Task<Ok<IssuePanel>> GetAsync(string? reporter, string? participants, HttpContext context, AppDbContext db, CancellationToken ct)
+    private static async Task<Ok<IssuePanel>> GetAsync(string? reporter, string? participants, HttpContext context, AppDbContext db, FieldCatalogCache catalogs, CancellationToken ct)
     {
         var caller = await Caller.FromAsync(context);
         var accounts = new[] { reporter }.Concat((participants ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
@@ -35,11 +35,16 @@ internal static class IssuePanelApi
             throw AppProblem.BadRequest("issue_panel.accounts", $"Give the reporter (and up to {MaxAccounts - 1} participants) as accountIds of at most 128 characters.");
         }
 
-        // One connection for the whole read: the tenant setting is applied once, not per query.
+        // One connection for the whole read (the tenant setting is sent once), customers with their memberships
+        // in one query, organizations in a second; the field catalogs usually come from the cache.
         await db.Database.OpenConnectionAsync(ct);
-        var (organizationFields, customerFields) = await FieldCatalog.LoadBothAsync(db, ct);
-        var customers = await db.Records.AsNoTracking().Where(r => r.Entity == RecordEntity.Customer && accounts.Contains(r.ExternalId)).ToListAsync(ct);
-        var memberships = await RecordsApi.MembershipsAsync(db, customers.Select(c => c.Id).ToList(), ct);
+        var (organizationFields, customerFields) = await catalogs.GetBothAsync(caller.TenantId, db, ct);
+        var rows = await db.Records.AsNoTracking()
+            .Where(r => r.Entity == RecordEntity.Customer && accounts.Contains(r.ExternalId))
+            .Select(r => new { Record = r, Organizations = db.Memberships.Where(m => m.CustomerId == r.Id).Select(m => m.OrganizationId).ToList() })
+            .ToListAsync(ct);
+        var customers = rows.Select(r => r.Record).ToList();
+        var memberships = rows.ToDictionary(r => r.Record.Id, r => r.Organizations);
         var orgIds = memberships.Values.SelectMany(v => v).Distinct().ToList();
         var organizations = await db.Records.AsNoTracking().Where(r => r.Entity == RecordEntity.Organization && orgIds.Contains(r.Id)).OrderBy(r => r.Name).ToListAsync(ct);
 
