@@ -24,6 +24,16 @@ internal static class PermissionsCheck
         }
 
         site.CountPermissionCheck();
+        if (site.FailPermissionChecksWith is { } status)
+        {
+            if (status == StatusCodes.Status429TooManyRequests)
+            {
+                context.Response.Headers.RetryAfter = "5";
+            }
+
+            return Results.StatusCode(status);
+        }
+
         var body = await context.Request.ReadFromJsonAsync<JsonObject>(context.RequestAborted);
         var accountId = body?["accountId"]?.GetValue<string>();
         if (string.IsNullOrEmpty(accountId))

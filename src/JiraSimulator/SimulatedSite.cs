@@ -28,6 +28,9 @@ public sealed class SimulatedSite
     /// <summary>The site's users by accountId; the permissions API answers from here (unknown users are customers).</summary>
     public ConcurrentDictionary<string, SimulatedUser> Users { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>When set, the site answers permission checks with this status (429, 503, ...), as Jira does under load.</summary>
+    public int? FailPermissionChecksWith { get; set; }
+
     /// <summary>How many permission checks the site has answered (tests assert the app caches them).</summary>
     public int PermissionChecks => _permissionChecks;
 

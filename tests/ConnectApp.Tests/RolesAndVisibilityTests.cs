@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using ConnectApp.Tests.Infrastructure;
 using JiraSimulator;
@@ -154,6 +155,24 @@ public sealed class RolesAndVisibilityTests(ConnectAppFixture app)
         }
 
         Assert.Equal(before, w.Site.PermissionChecks);
+    }
+
+    [Theory]
+    [InlineData(429)]
+    [InlineData(503)]
+    [InlineData(404)]
+    public async Task JiraUnableToAnswerTheRoleCheck_Is503_NeverAGuessedRole_AndNotCached(int jiraStatus)
+    {
+        var site = await app.InstallSiteAsync();
+        var agent = app.As(site, SiteRole.Agent);
+        site.FailPermissionChecksWith = jiraStatus;
+        using var refused = await agent.GetAsync("api/organizations");
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.NotNull(refused.Headers.RetryAfter);
+        Assert.Equal("jira.unavailable", (await refused.Content.ReadFromJsonAsync<JsonObject>())!["code"]!.GetValue<string>());
+
+        site.FailPermissionChecksWith = null;
+        await agent.GetAsync("api/organizations").OkJsonAsync();
     }
 
     [Fact]

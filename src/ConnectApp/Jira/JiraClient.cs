@@ -38,14 +38,16 @@ internal sealed class JiraClient(HttpClient http)
 
         using (response)
         {
-            if (response.StatusCode is HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.Unauthorized)
+            if (response.StatusCode == HttpStatusCode.BadRequest)
             {
-                throw new JiraUnavailableException($"Jira answered {(int)response.StatusCode} to the permission check");
+                return (false, false); // Jira's answer for an account it does not know: no permissions
             }
 
             if (!response.IsSuccessStatusCode)
             {
-                return (false, false); // e.g. 400 for an unknown account: no permissions
+                // 429, 5xx, or 401/403/404 (our token refused, the site moved): we cannot tell the role, so we refuse
+                // to guess; nothing is cached and the caller gets 503 and may retry.
+                throw new JiraUnavailableException($"Jira answered {(int)response.StatusCode} to the permission check");
             }
 
             var body = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken);

@@ -48,6 +48,11 @@ internal sealed class AppProblemHandler(IProblemDetailsService problems) : IExce
         }
 
         context.Response.StatusCode = status;
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            context.Response.Headers.RetryAfter = "5";
+        }
+
         var problem = errors is null ? new ProblemDetails() : new ValidationProblemDetails(errors);
         problem.Status = status;
         problem.Title = ReasonPhrases(status);
