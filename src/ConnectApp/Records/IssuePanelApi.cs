@@ -35,18 +35,23 @@ internal static class IssuePanelApi
             throw AppProblem.BadRequest("issue_panel.accounts", $"Give the reporter (and up to {MaxAccounts - 1} participants) as accountIds of at most 128 characters.");
         }
 
-        // One connection for the whole read (the tenant setting is sent once), customers with their memberships
-        // in one query, organizations in a second; the field catalogs usually come from the cache.
+        // One connection for the whole read (the tenant setting is sent once) and one query for the customers with
+        // their organizations; the field catalogs usually come from the cache. Two round trips in all.
         await db.Database.OpenConnectionAsync(ct);
         var (organizationFields, customerFields) = await catalogs.GetBothAsync(caller.TenantId, db, ct);
         var rows = await db.Records.AsNoTracking()
             .Where(r => r.Entity == RecordEntity.Customer && accounts.Contains(r.ExternalId))
-            .Select(r => new { Record = r, Organizations = db.Memberships.Where(m => m.CustomerId == r.Id).Select(m => m.OrganizationId).ToList() })
+            .Select(r => new
+            {
+                Record = r,
+                Organizations = db.Memberships.Where(m => m.CustomerId == r.Id)
+                    .Join(db.Records, m => m.OrganizationId, o => o.Id, (m, o) => o)
+                    .ToList(),
+            })
             .ToListAsync(ct);
         var customers = rows.Select(r => r.Record).ToList();
-        var memberships = rows.ToDictionary(r => r.Record.Id, r => r.Organizations);
-        var orgIds = memberships.Values.SelectMany(v => v).Distinct().ToList();
-        var organizations = await db.Records.AsNoTracking().Where(r => r.Entity == RecordEntity.Organization && orgIds.Contains(r.Id)).OrderBy(r => r.Name).ToListAsync(ct);
+        var memberships = rows.ToDictionary(r => r.Record.Id, r => r.Organizations.Select(o => o.Id).ToList());
+        var organizations = rows.SelectMany(r => r.Organizations).DistinctBy(o => o.Id).OrderBy(o => o.Name, StringComparer.Ordinal).ToList();
 
         var people = accounts.Select(a => customers.FirstOrDefault(c => c.ExternalId == a) is { } c
             ? new Person(a, RecordView.From(c, customerFields, caller.Role, memberships.GetValueOrDefault(c.Id) ?? []))
