@@ -1,3 +1,7 @@
+using System.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+
 namespace ConnectApp.Persistence;
 
 /// <summary>
@@ -8,6 +12,22 @@ namespace ConnectApp.Persistence;
 internal sealed class TenantScope
 {
     public Guid? TenantId { get; private set; }
+
+    /// <summary>
+    /// Acts for <paramref name="tenantId"/> from now on, including on <paramref name="db"/>'s connection if it is
+    /// already open (inside a transaction begun before the tenant was known); later connections get it on open.
+    /// </summary>
+    public async Task EnterAsync(Guid tenantId, DbContext db, CancellationToken cancellationToken)
+    {
+        Enter(tenantId);
+        var connection = db.Database.GetDbConnection();
+        if (connection.State == ConnectionState.Open)
+        {
+            await using var command = TenantConnectionInterceptor.Command(connection, tenantId);
+            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
 
     public void Enter(Guid tenantId)
     {

@@ -79,8 +79,7 @@ internal sealed class TenantLifecycle(AppDbContext db, TenantScope scope, Secret
 
     private async Task RecordAsync(Guid tenantId, string eventType, LifecycleEvent payload, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        scope.Enter(tenantId);
-        await db.Database.ExecuteSqlAsync($"SELECT set_config('app.tenant_id', {tenantId.ToString()}, false)", cancellationToken);
+        await scope.EnterAsync(tenantId, db, cancellationToken); // the connection is already open: the transaction began before the tenant was known
         db.TenantLifecycleEvents.Add(new TenantLifecycleEvent
         {
             TenantId = tenantId,
