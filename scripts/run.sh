@@ -33,7 +33,7 @@ set +a
 bash scripts/stop.sh --keep-services >/dev/null 2>&1 || true
 
 log "build"
-dotnet build ConnectApp.sln -c Release -nologo -v quiet >"$STATE/build.log" 2>&1 || { tail -30 "$STATE/build.log"; exit 1; }
+{ dotnet restore ConnectApp.sln --locked-mode -v quiet && dotnet build ConnectApp.sln -c Release --no-restore -nologo -v quiet; } >"$STATE/build.log" 2>&1 || { tail -30 "$STATE/build.log"; exit 1; }
 APP_DLL=$ROOT/src/ConnectApp/bin/Release/net10.0/ConnectApp.dll
 SIM_DLL=$ROOT/src/JiraSimulator/bin/Release/net10.0/JiraSimulator.dll
 

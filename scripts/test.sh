@@ -15,8 +15,10 @@ command -v node >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninterac
 npm ci --prefix tests/interop --silent >/dev/null || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
 dotnet tool restore >/dev/null || { echo "dotnet tool restore failed"; echo "0 passed, 1 failed"; exit 1; }
 
+step "restore (locked: packages.lock.json must match the project files)"
+dotnet restore ConnectApp.sln --locked-mode -v quiet || { echo "restore failed (a changed dependency needs: dotnet restore ConnectApp.sln --force-evaluate, then commit the lock files)"; echo "0 passed, 1 failed"; exit 1; }
 step "build"
-dotnet build ConnectApp.sln -c Release -nologo -v quiet || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+dotnet build ConnectApp.sln -c Release --no-restore -nologo -v quiet || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 step "format check"
 dotnet format ConnectApp.sln --verify-no-changes --no-restore -v quiet || { echo "dotnet format found changes to make (run: dotnet format ConnectApp.sln)"; echo "0 passed, 1 failed"; exit 1; }
 
