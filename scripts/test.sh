@@ -43,6 +43,8 @@ fi
 
 step "log hygiene"
 if bash scripts/check-log-hygiene.sh "$RESULTS"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+step "Heroku: the buildpack's publish, then every Procfile line"
+if bash scripts/check-heroku.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 step "problem declarations"
 if bash scripts/check-problem-declarations.sh "$RESULTS"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 

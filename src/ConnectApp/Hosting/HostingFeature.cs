@@ -6,14 +6,18 @@ namespace ConnectApp.Hosting;
 internal static class HostingFeature
 {
     /// <summary>
-    /// Records the role in configuration (CONNECTAPP_ROLE), listens on PORT (loopback locally, all interfaces on a
-    /// Heroku dyno), and trusts Heroku's router for the client's scheme and address.
+    /// Records the role in configuration (CONNECTAPP_ROLE); a web role listens on PORT (loopback locally, all
+    /// interfaces on a Heroku dyno), a worker on nothing; trusts Heroku's router for the client's scheme and address.
     /// </summary>
     public static WebApplicationBuilder UseProcessRole(this WebApplicationBuilder builder, ProcessRole role)
     {
         var configuration = builder.Configuration;
         configuration["CONNECTAPP_ROLE"] = role.ToString();
-        if (configuration["ASPNETCORE_URLS"] is null && configuration["urls"] is null)
+        if (!role.RunsWeb())
+        {
+            builder.WebHost.UseServer(new NoHttpServer());
+        }
+        else if (configuration["ASPNETCORE_URLS"] is null && configuration["urls"] is null)
         {
             var host = configuration["DYNO"] is null ? "127.0.0.1" : "0.0.0.0";
             builder.WebHost.UseUrls($"http://{host}:{AppConfiguration.Port(configuration)}");
