@@ -54,6 +54,22 @@ public static class SimulatorEndpoints
         app.MapGet("/admin/sites/{name}/forge-system-token", (string name, SiteDirectory sites) =>
             sites.Find(name) is { } site ? Results.Text(site.ForgeSystemToken) : Results.NotFound());
 
+        // Forge calling the app as a remote (what invokeRemote does from a Forge module): GET the app's path with a
+        // fresh invocation token and the app system token; answers with the app's status and body.
+        app.MapGet("/admin/sites/{name}/forge-invoke", async (string name, string path, string? accountId, SiteDirectory sites, ForgePlatform forge, IHttpClientFactory clients, CancellationToken ct) =>
+        {
+            if (sites.Find(name) is not { } site || !path.StartsWith('/'))
+            {
+                return Results.NotFound();
+            }
+
+            using var request = new HttpRequestMessage(HttpMethod.Get, path.TrimStart('/'));
+            request.Headers.Authorization = new("Bearer", forge.Mint(new ForgePlatform.Invocation(site, accountId ?? "557058:simulated-agent")));
+            request.Headers.Add("x-forge-oauth-system", site.ForgeSystemToken);
+            using var response = await clients.CreateClient("app").SendAsync(request, ct);
+            return Results.Text(await response.Content.ReadAsStringAsync(ct), response.Content.Headers.ContentType?.ToString(), statusCode: (int)response.StatusCode);
+        });
+
         // Forge Remote calls back through Atlassian's API gateway: https://api.atlassian.com/ex/jira/{cloudId}/...
         // with the app system token as bearer. Routed here by path (in tests the app's HTTP client is this server).
         app.MapPost("/ex/jira/{cloudId:guid}/rest/api/3/permissions/check", (Guid cloudId, HttpContext context, SiteDirectory sites) =>
