@@ -103,6 +103,30 @@ public sealed class ProblemsTests(ConnectAppFixture app)
         Assert.All(declared, code => Assert.Contains(code, listed));
     }
 
+    [Fact]
+    public async Task OpenApi_DescribesIfMatch_ETag_CsvBodies_AndOptionalMembers_AsTheCodeTreatsThem()
+    {
+        var document = await app.Client().GetAsync("/openapi/v1.json").OkJsonAsync();
+        var paths = document["paths"]!.AsObject();
+        static JsonNode? Parameter(JsonNode operation, string name) => operation["parameters"]?.AsArray().FirstOrDefault(p => p!["name"]!.GetValue<string>() == name);
+
+        var setValues = paths["/api/organizations/{id}/values"]!["patch"]!;
+        Assert.True(Parameter(setValues, "If-Match")!["required"]!.GetValue<bool>()); // a write without it is 428
+        Assert.NotNull(setValues["responses"]!["200"]!["headers"]!["ETag"]);
+        Assert.NotNull(paths["/api/organizations/{id}"]!["get"]!["responses"]!["200"]!["headers"]!["ETag"]);
+        var restore = paths["/api/history/{entryId}/restore"]!["post"]!;
+        Assert.False(Parameter(restore, "If-Match")!["required"]?.GetValue<bool>() ?? false); // optional there
+        Assert.Null(Parameter(paths["/api/organizations"]!["get"]!, "If-Match"));
+
+        Assert.NotNull(paths["/api/imports"]!["post"]!["requestBody"]!["content"]!["text/csv"]);
+        Assert.NotNull(paths["/api/organizations/export.csv"]!["get"]!["responses"]!["200"]!["content"]!["text/csv"]);
+
+        // Members the binder lets a client leave out are not listed as required.
+        var schemas = document["components"]!["schemas"]!;
+        Assert.Equal(["accountId", "name"], schemas["CreateCustomerRequest"]!["required"]!.AsArray().Select(n => n!.GetValue<string>()).Order());
+        Assert.Equal(["entity", "key", "label", "type"], schemas["CreateFieldRequest"]!["required"]!.AsArray().Select(n => n!.GetValue<string>()).Order());
+    }
+
     private static IEnumerable<string> Codes(JsonNode responses, string? status)
     {
         var response = status is null ? responses : responses[status];

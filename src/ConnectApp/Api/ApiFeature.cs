@@ -14,7 +14,8 @@ internal static class ApiFeature
                 o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
                 o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
             })
-            .AddProblemConvention((_, route) => route.StartsWith("/api/", StringComparison.Ordinal), InputGuard.NulCharacter, InputGuard.NumberOutOfRange);
+            .AddProblemConvention((_, route) => route.StartsWith("/api/", StringComparison.Ordinal), InputGuard.NulCharacter, InputGuard.NumberOutOfRange)
+            .Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", o => o.AddOperationTransformer<ApiOpenApi>().AddSchemaTransformer<ApiOpenApi>());
 
     /// <summary>
     /// After routing, before authentication: a known path with a method it does not support is answered 405 with

@@ -22,9 +22,9 @@ internal static class CsvExport
     internal static IEndpointRouteBuilder MapCsvExportEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/organizations/export.csv", (AppDbContext db, HttpContext c) => Export(RecordEntity.Organization, db, c.RequestAborted))
-            .WithTags("CSV export").RequireAuthorization(RolesFeature.Agent);
+            .WithTags("CSV export").RequireAuthorization(RolesFeature.Agent).Produces<string>(StatusCodes.Status200OK, CsvFormat.ContentType);
         app.MapGet("/customers/export.csv", (AppDbContext db, HttpContext c) => Export(RecordEntity.Customer, db, c.RequestAborted))
-            .WithTags("CSV export").RequireAuthorization(RolesFeature.Agent);
+            .WithTags("CSV export").RequireAuthorization(RolesFeature.Agent).Produces<string>(StatusCodes.Status200OK, CsvFormat.ContentType);
         return app;
     }
 

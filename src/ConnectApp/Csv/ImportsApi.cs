@@ -44,7 +44,21 @@ internal static class ImportsApi
         // sees the endpoint); the handler refuses it with a ProblemDetails code instead.
         imports.MapPost("/", UploadAsync).Problems(
             CsvProblems.Entity, CsvProblems.UnsupportedMediaType, CsvProblems.UnsupportedCharset, CsvProblems.TooLarge, CsvProblems.Empty,
-            CsvProblems.HeaderTooLong, CsvProblems.HeaderMalformed, CsvProblems.HeaderInvalid, CsvProblems.Encoding);
+            CsvProblems.HeaderTooLong, CsvProblems.HeaderMalformed, CsvProblems.HeaderInvalid, CsvProblems.Encoding)
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // The file is the body (read as a stream, so the generator cannot see it).
+                operation.RequestBody = new Microsoft.OpenApi.OpenApiRequestBody
+                {
+                    Required = true,
+                    Description = $"The CSV file itself (UTF-8, header first, at most {ImportLimits.MaxFileBytes / (1024 * 1024)} MB); see CsvFormat for the columns.",
+                    Content = new Dictionary<string, Microsoft.OpenApi.OpenApiMediaType>
+                    {
+                        [CsvFormat.ContentType] = new() { Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String } },
+                    },
+                };
+                return Task.CompletedTask;
+            });
         imports.MapGet("/{id:guid}", GetAsync).Problems(CommonProblems.NotFound);
         imports.MapGet("/{id:guid}/errors", ErrorsAsync).Problems(CommonProblems.NotFound, ApiProblems.CursorMalformed);
         imports.MapGet("/{id:guid}/errors.csv", ErrorsCsvAsync).Problems(CommonProblems.NotFound);

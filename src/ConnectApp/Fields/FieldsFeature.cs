@@ -30,15 +30,16 @@ internal static class FieldsFeature
     {
         var read = api.MapGroup("/fields").WithTags("Fields").RequireAuthorization(RolesFeature.Agent);
         read.MapGet("/", ListAsync);
-        read.MapGet("/{id:guid}", GetAsync).Problems(CommonProblems.NotFound);
+        read.MapGet("/{id:guid}", GetAsync).Problems(CommonProblems.NotFound).ReturnsETag();
         read.MapGet("/{id:guid}/history", HistoryAsync).WithTags("History").Problems(CommonProblems.NotFound);
 
         var admin = api.MapAdminFieldsGroup();
-        admin.MapPost("/", CreateAsync).Problems(CommonProblems.ValidationFailed, FieldProblems.Limit, FieldProblems.KeyTaken);
-        admin.MapPatch("/{id:guid}", UpdateAsync).Problems(CommonProblems.ValidationFailed, CommonProblems.NotFound, FieldProblems.VersionMismatch, ApiProblems.PreconditionRequired, ApiProblems.IfMatchMalformed);
+        admin.MapPost("/", CreateAsync).Problems(CommonProblems.ValidationFailed, FieldProblems.Limit, FieldProblems.KeyTaken).ReturnsETag();
+        admin.MapPatch("/{id:guid}", UpdateAsync).Problems(CommonProblems.ValidationFailed, CommonProblems.NotFound, FieldProblems.VersionMismatch, ApiProblems.PreconditionRequired, ApiProblems.IfMatchMalformed).ReturnsETag();
         admin.MapPut("/order", ReorderAsync).Problems(CommonProblems.NotFound, FieldProblems.ReorderMismatch);
         var options = admin.MapGroup("/{id:guid}/options")
-            .Problems(CommonProblems.NotFound, FieldProblems.VersionMismatch, ApiProblems.PreconditionRequired, ApiProblems.IfMatchMalformed);
+            .Problems(CommonProblems.NotFound, FieldProblems.VersionMismatch, ApiProblems.PreconditionRequired, ApiProblems.IfMatchMalformed)
+            .ReturnsETag();
         options.MapPost("/", AddOptionAsync).Problems(CommonProblems.ValidationFailed, FieldProblems.NoOptions, FieldProblems.OptionLimit);
         options.MapPatch("/{optionId:guid}", UpdateOptionAsync).Problems(CommonProblems.ValidationFailed);
         options.MapPut("/order", ReorderOptionsAsync).Problems(FieldProblems.OptionReorderMismatch);

@@ -21,7 +21,8 @@ internal static class HistoryApi
         group.MapGet("/customers/{id:guid}/history", (Guid id, AppDbContext db, long? before, int? limit, CancellationToken ct) => RecordHistoryAsync(RecordEntity.Customer, id, db, before, limit, ct))
             .Problems(CommonProblems.NotFound);
         group.MapPost("/history/{entryId:long}/restore", RestoreAsync)
-            .Problems([.. RecordsApi.WriteProblems, RecordProblems.HistoryNotAValue]);
+            .Problems([CommonProblems.ValidationFailed, CommonProblems.NotFound, RecordProblems.VersionMismatch, ApiProblems.IfMatchMalformed, RecordProblems.HistoryNotAValue])
+            .ReturnsETag();
     }
 
     private static async Task<Ok<AuditHistory.History>> RecordHistoryAsync(RecordEntity entity, Guid id, AppDbContext db, long? before, int? limit, CancellationToken ct)

@@ -22,13 +22,13 @@ internal static class PortalApi
         var portal = api.MapGroup("/portal").WithTags("Portal").RequireAuthorization(RolesFeature.Customer);
         portal.MapGet("/me", MeAsync);
         portal.MapGet("/customers/{id:guid}", (Guid id, Caller caller, HttpContext c, AppDbContext db, CancellationToken ct) => GetAsync(RecordEntity.Customer, id, caller, c, db, ct))
-            .Problems(CommonProblems.NotFound);
+            .Problems(CommonProblems.NotFound).ReturnsETag();
         portal.MapGet("/organizations/{id:guid}", (Guid id, Caller caller, HttpContext c, AppDbContext db, CancellationToken ct) => GetAsync(RecordEntity.Organization, id, caller, c, db, ct))
-            .Problems(CommonProblems.NotFound);
+            .Problems(CommonProblems.NotFound).ReturnsETag();
         portal.MapPatch("/customers/{id:guid}/values", (Guid id, RecordsApi.ValuesRequest body, Caller caller, HttpContext c, AppDbContext db, RecordWriter w, CancellationToken ct) => SetAsync(RecordEntity.Customer, id, body, caller, c, db, w, ct))
-            .Problems(RecordsApi.WriteProblems);
+            .Problems(RecordsApi.WriteProblems).ReturnsETag();
         portal.MapPatch("/organizations/{id:guid}/values", (Guid id, RecordsApi.ValuesRequest body, Caller caller, HttpContext c, AppDbContext db, RecordWriter w, CancellationToken ct) => SetAsync(RecordEntity.Organization, id, body, caller, c, db, w, ct))
-            .Problems(RecordsApi.WriteProblems);
+            .Problems(RecordsApi.WriteProblems).ReturnsETag();
     }
 
     /// <summary>Everyone is a customer here, agents and admins too: the portal shows what a customer would see.</summary>

@@ -36,15 +36,15 @@ internal static class RecordsApi
             group.MapGet("/", (Caller caller, AppDbContext db, string? q, string? cursor, int? limit, CancellationToken ct) => ListAsync(entity, caller, db, q, cursor, limit, ct))
                 .Problems(ApiProblems.CursorMalformed);
             group.MapGet("/{id:guid}", (Guid id, Caller caller, HttpContext c, AppDbContext db, CancellationToken ct) => GetAsync(entity, id, caller, c, db, ct))
-                .Problems(CommonProblems.NotFound);
+                .Problems(CommonProblems.NotFound).ReturnsETag();
             group.MapPatch("/{id:guid}/values", (Guid id, ValuesRequest body, Caller caller, HttpContext c, AppDbContext db, RecordWriter w, CancellationToken ct) => SetValuesAsync(entity, id, body, caller, c, db, w, ct))
-                .Problems(WriteProblems);
+                .Problems(WriteProblems).ReturnsETag();
             var create = entity == RecordEntity.Organization
                 ? group.MapPost("/", (CreateOrganizationRequest body, Caller caller, HttpContext c, AppDbContext db, RecordWriter w, CancellationToken ct) =>
                     CreateAsync(entity, new(body.JsmId, body.Name, null, null, body.Values), caller, c, db, w, ct))
                 : group.MapPost("/", (CreateCustomerRequest body, Caller caller, HttpContext c, AppDbContext db, RecordWriter w, CancellationToken ct) =>
                     CreateAsync(entity, new(body.AccountId, body.Name, body.Email, body.OrganizationIds, body.Values), caller, c, db, w, ct));
-            create.Problems(CommonProblems.ValidationFailed, CommonProblems.NotFound, RecordProblems.Exists);
+            create.Problems(CommonProblems.ValidationFailed, CommonProblems.NotFound, RecordProblems.Exists).ReturnsETag();
         }
 
         api.MapPost("/bulk/values", BulkAsync).WithTags("Bulk edit").RequireAuthorization(RolesFeature.Agent)

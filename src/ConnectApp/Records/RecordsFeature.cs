@@ -23,7 +23,8 @@ internal static class RecordsFeature
         PortalApi.Map(api);
         api.MapAdminFieldsGroup().MapPost("/{id:guid}/type", ChangeTypeAsync)
             .Problems(CommonProblems.ValidationFailed, CommonProblems.NotFound, FieldProblems.VersionMismatch, FieldProblems.SameType, FieldProblems.OptionLimit,
-                FieldProblems.TypeChangeLossy, ApiProblems.PreconditionRequired, ApiProblems.IfMatchMalformed);
+                FieldProblems.TypeChangeLossy, ApiProblems.PreconditionRequired, ApiProblems.IfMatchMalformed)
+            .ReturnsETag();
         return api;
     }
 
