@@ -19,7 +19,7 @@ internal static class InputGuard
 
     public static IApplicationBuilder Use(IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if ((Refusal(context.Request) ?? await BodyRefusalAsync(context.Request)) is { } problem)
+        if (Guards(context.Request.Path) && (Refusal(context.Request) ?? await BodyRefusalAsync(context.Request)) is { } problem)
         {
             await ProblemWriter.WriteAsync(context, problem);
             return;
@@ -27,6 +27,16 @@ internal static class InputGuard
 
         await next(context);
     });
+
+    /// <summary>
+    /// The routes whose input can reach the database: the API and the Connect lifecycle callbacks. The descriptor,
+    /// health, OpenAPI and static pages store nothing and are left alone.
+    /// </summary>
+    public static bool Guards(PathString path) =>
+        path.StartsWithSegments("/api") || path.StartsWithSegments("/installed") || path.StartsWithSegments("/uninstalled")
+        || path.StartsWithSegments("/enabled") || path.StartsWithSegments("/disabled");
+
+    public static bool Guards(string route) => Guards(new PathString(route.Split('{')[0].TrimEnd('/')));
 
     private static AppProblem? Refusal(HttpRequest request)
     {
