@@ -6,13 +6,14 @@ using ConnectApp.Descriptor;
 using ConnectApp.Fields;
 using ConnectApp.Hosting;
 using ConnectApp.Identity;
-using ConnectApp.Jobs;
 using ConnectApp.Messaging;
 using ConnectApp.Operability;
+using ConnectApp.Outbox;
 using ConnectApp.Persistence;
 using ConnectApp.Problems;
 using ConnectApp.Records;
 using ConnectApp.Roles;
+using ConnectApp.Search;
 using ConnectApp.Secrets;
 using ConnectApp.Tenants;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -21,7 +22,7 @@ using Serilog;
 
 if (!ProcessRoles.TryParse(args, out var role))
 {
-    Console.Error.WriteLine("ConnectApp: unknown role; usage: ConnectApp [all|web|worker|migrate]");
+    Console.Error.WriteLine("ConnectApp: unknown role; usage: ConnectApp [all|web|worker|migrate|reindex [all|<tenant id>|<clientKey>]]");
     return 2;
 }
 
@@ -66,8 +67,9 @@ builder.Services.AddRoles();
 builder.Services.AddFields();
 builder.Services.AddRecords();
 builder.Services.AddApiTokens(configuration);
-builder.Services.AddJobs(role);
 builder.Services.AddCsv();
+builder.Services.AddOutbox(configuration, role);
+builder.Services.AddSearch(configuration);
 builder.Services.AddExceptionHandler<AppProblemHandler>();
 builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
 // A body that does not bind (wrong JSON type, not JSON) throws, so AppProblemHandler answers it with code bad_request.
@@ -85,7 +87,8 @@ if (AppConfiguration.FindConfigurationError(app.Services,
         s => s.GetRequiredService<IOptions<SecretsOptions>>().Value,
         s => s.GetRequiredService<IOptions<DatabaseOptions>>().Value,
         s => s.GetRequiredService<IOptions<RabbitMqOptions>>().Value,
-        s => s.GetRequiredService<IOptions<ApiTokenOptions>>().Value) is { } error)
+        s => s.GetRequiredService<IOptions<ApiTokenOptions>>().Value,
+        s => s.GetRequiredService<IOptions<SearchOptions>>().Value) is { } error)
 {
     Console.Error.WriteLine($"ConnectApp: configuration error: {error}");
     return 1;
@@ -96,6 +99,11 @@ if (role == ProcessRole.Migrate)
     await PersistenceFeature.MigrateAsync(app.Services, CancellationToken.None);
     Console.WriteLine("ConnectApp: database migrated");
     return 0;
+}
+
+if (role == ProcessRole.Reindex)
+{
+    return await ReindexCommand.RunAsync(app.Services, args.Where(a => !a.StartsWith('-')).Skip(1).FirstOrDefault() ?? "all", CancellationToken.None);
 }
 
 app.UseForwardedHeaders();
@@ -141,6 +149,7 @@ if (role.RunsWeb())
     api.MapPortalEndpoints();
     api.MapApiTokenEndpoints();
     api.MapCsvEndpoints();
+    api.MapSearchEndpoints();
 }
 
 await app.RunAsync();

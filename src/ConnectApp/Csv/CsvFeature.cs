@@ -1,4 +1,4 @@
-using ConnectApp.Jobs;
+using ConnectApp.Messaging;
 
 namespace ConnectApp.Csv;
 
@@ -6,7 +6,7 @@ namespace ConnectApp.Csv;
 internal static class CsvFeature
 {
     public static IServiceCollection AddCsv(this IServiceCollection services) =>
-        services.AddKeyedScoped<IJobHandler, ImportProcessor>(ImportProcessor.Kind);
+        services.AddKeyedScoped<IMessageHandler, ImportProcessor>(ImportRequested.Type);
 
     public static IEndpointRouteBuilder MapCsvEndpoints(this IEndpointRouteBuilder api)
     {

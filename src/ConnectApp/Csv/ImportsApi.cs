@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
 using ConnectApp.Fields;
-using ConnectApp.Jobs;
+using ConnectApp.Messaging;
+using ConnectApp.Outbox;
 using ConnectApp.Persistence;
 using ConnectApp.Problems;
 using ConnectApp.Records;
@@ -49,7 +50,7 @@ internal static class ImportsApi
         return app;
     }
 
-    private static async Task<Accepted<ImportJobView>> UploadAsync(string? entity, HttpContext context, AppDbContext db, JobQueue queue, TimeProvider time, CancellationToken ct)
+    private static async Task<Accepted<ImportJobView>> UploadAsync(string? entity, HttpContext context, AppDbContext db, TimeProvider time, CancellationToken ct)
     {
         var caller = await Caller.FromAsync(context);
         var recordEntity = entity switch
@@ -98,7 +99,7 @@ internal static class ImportsApi
             UpdatedAt = now,
         };
 
-        // One transaction: the job, its file and its queue entry exist together or not at all (a 413 or a
+        // One transaction: the job, its file and its outbox message exist together or not at all (a 413 or a
         // dropped connection halfway leaves nothing behind).
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         db.Set<ImportJob>().Add(job);
@@ -123,10 +124,9 @@ internal static class ImportsApi
         }
 
         CheckUtf8(utf8, [], flush: true);
-        queue.Enqueue(db, ImportProcessor.Kind, caller.TenantId, job.Id);
+        OutboxInterceptor.Add(db, new ImportRequested(caller.TenantId, job.Id)); // the worker picks it up from RabbitMQ once this commits
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        queue.Notify();
         return TypedResults.Accepted($"/api/imports/{job.Id}", ImportJobView.From(job));
     }
 

@@ -14,6 +14,9 @@ internal enum ProcessRole
 
     /// <summary>Apply database migrations and row-level security, then exit.</summary>
     Migrate,
+
+    /// <summary>Rebuild the search index of one tenant or all from PostgreSQL, printing progress, then exit.</summary>
+    Reindex,
 }
 
 internal static class ProcessRoles

@@ -15,7 +15,7 @@ internal static class PersistenceFeature
         services.AddScoped<TenantScope>();
         services.AddScoped<TenantConnectionInterceptor>();
         services.AddDbContext<AppDbContext>((sp, o) => Configure(o, sp.GetRequiredService<NpgsqlDataSource>())
-            .AddInterceptors(sp.GetRequiredService<TenantConnectionInterceptor>()));
+            .AddInterceptors(sp.GetRequiredService<TenantConnectionInterceptor>(), sp.GetRequiredService<Outbox.OutboxInterceptor>()));
         return services;
     }
 
