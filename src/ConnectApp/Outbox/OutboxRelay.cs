@@ -73,6 +73,25 @@ internal sealed class OutboxRelay(NpgsqlDataSource dataSource, RabbitMqConnectio
             await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
         }
 
+        try
+        {
+            await RelayAsLeaderAsync(connection, settings, stoppingToken);
+        }
+        finally
+        {
+            // The lock is the session's: hand it back before the connection returns to the pool, or this process
+            // (or another) could never lead again after a broker outage.
+            if (connection.State == System.Data.ConnectionState.Open)
+            {
+                await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock_all(); UNLISTEN *", connection);
+                await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task RelayAsLeaderAsync(NpgsqlConnection connection, OutboxOptions settings, CancellationToken stoppingToken)
+    {
+
         await using (var listen = new NpgsqlCommand($"LISTEN {OutboxInterceptor.Channel}", connection))
         {
             await listen.ExecuteNonQueryAsync(stoppingToken);
