@@ -31,7 +31,8 @@ internal static class Topology
     /// <summary>Back-off before the 2nd, 3rd and 4th attempt; after the last, the message is dead-lettered.</summary>
     public static readonly TimeSpan[] RetryDelays = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)];
 
-    public static readonly QueueSpec Mirror = new("connectapp.mirror", ["record.changed.*", "field.changed.*"], Prefetch: 64, Concurrency: 8);
+    /// <summary>Every prefetched delivery is handled at once; the mirror handler batches them (MirrorBatcher).</summary>
+    public static readonly QueueSpec Mirror = new("connectapp.mirror", ["record.changed.*", "field.changed.*"], Prefetch: 128, Concurrency: 128);
 
     /// <summary>CSV imports run for minutes: one at a time per worker process, unacked until done (a killed worker's import is redelivered).</summary>
     public static readonly QueueSpec Imports = new("connectapp.imports", ["import.requested.*"], Prefetch: 1, Concurrency: 1);

@@ -13,7 +13,7 @@ namespace ConnectApp.Search;
 /// (under the message's tenant) rather than trusting the message, so a duplicate, late or reordered message can only
 /// write the current state again; the index's version guard keeps an older read from overwriting a newer one.
 /// </summary>
-internal sealed class RecordChangedHandler(AppDbContext db, ISearchIndex index, ILogger<RecordChangedHandler> logger) : IMessageHandler
+internal sealed class RecordChangedHandler(MirrorBatcher batcher) : IMessageHandler
 {
     public async Task<HandlerResult> HandleAsync(ReadOnlyMemory<byte> body, MessageContext context, CancellationToken cancellationToken)
     {
@@ -32,17 +32,8 @@ internal sealed class RecordChangedHandler(AppDbContext db, ISearchIndex index, 
             return HandlerResult.Reject("record.changed.v1 without a record id, or for another tenant than its header says.");
         }
 
-        var documents = await SearchDocuments.LoadAsync(db, [message.RecordId], cancellationToken);
-        if (documents.Count == 0)
-        {
-            await index.DeleteAsync(message.TenantId, message.RecordId, cancellationToken);
-            logger.LogInformation("Record {RecordId} of message {MessageId} is not in PostgreSQL; its document was removed", message.RecordId, context.OutboxId);
-        }
-        else
-        {
-            await index.UpsertAsync(message.TenantId, documents, cancellationToken);
-        }
-
+        // Applied together with the other deliveries in flight (MirrorBatcher); the result is still this message's own.
+        await batcher.ApplyAsync(message.TenantId, message.RecordId, cancellationToken);
         return HandlerResult.Success;
     }
 }

@@ -28,6 +28,7 @@ internal static class SearchFeature
         services.AddSingleton<ISearchIndex>(sp => sp.GetRequiredService<IOptions<SearchOptions>>().Value.UsesElasticsearch
             ? ActivatorUtilities.CreateInstance<ElasticsearchSearchIndex>(sp, sp.GetRequiredService<IHttpClientFactory>().CreateClient(ElasticsearchSearchIndex.HttpClientName))
             : ActivatorUtilities.CreateInstance<PostgresSearchIndex>(sp));
+        services.AddSingleton<MirrorBatcher>();
         services.AddKeyedScoped<IMessageHandler, RecordChangedHandler>(RecordChanged.Type);
         services.AddKeyedScoped<IMessageHandler, FieldChangedHandler>(FieldChanged.Type);
         services.AddKeyedScoped<IMessageHandler, ReindexHandler>(ReindexRequested.Type);
