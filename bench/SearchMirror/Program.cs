@@ -306,8 +306,8 @@ internal static class SearchMirrorBench
             md.AppendLine();
             md.AppendLine("Value writes (`PATCH /api/organizations/{id}/values`, one organization each) issued at a fixed rate; lag is `applied_at - created_at` of their outbox rows, from the database.");
             md.AppendLine();
-            md.AppendLine("| rate asked | rate achieved | writes | failed | lag p50 | lag p95 | lag p99 | max |");
-            md.AppendLine("|---|---|---|---|---|---|---|---|");
+            md.AppendLine("| rate asked | rate achieved | writes | failed | lag p50 | lag p95 | lag p99 | max | p99 commit→sent (relay) | p99 sent→applied (consumer) |");
+            md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
             md.AppendLine(low.Row(lowLag));
             md.AppendLine(high.Row(highLag));
             md.AppendLine();
@@ -391,8 +391,8 @@ internal static class SearchMirrorBench
 
     private sealed record WriteRun(int Asked, int Seconds, int Used, int Failed, double Achieved, DateTimeOffset From, DateTimeOffset To)
     {
-        public string Row((double P50, double P95, double P99, double Max, long Count) lag) => string.Create(CultureInfo.InvariantCulture,
-            $"| {Asked}/s for {Seconds} s | {Achieved:F0}/s | {lag.Count:N0} | {Failed} | {lag.P50:F0} ms | {lag.P95:F0} ms | {lag.P99:F0} ms | {lag.Max:F0} ms |");
+        public string Row((double P50, double P95, double P99, double Max, long Count, double RelayP99, double ConsumerP99) lag) => string.Create(CultureInfo.InvariantCulture,
+            $"| {Asked}/s for {Seconds} s | {Achieved:F0}/s | {lag.Count:N0} | {Failed} | {lag.P50:F0} ms | {lag.P95:F0} ms | {lag.P99:F0} ms | {lag.Max:F0} ms | {lag.RelayP99:F0} ms | {lag.ConsumerP99:F0} ms |");
     }
 
     /// <summary>Issues writes on a fixed schedule (open loop: a slow response does not slow the schedule), at most 256 in flight.</summary>
@@ -444,7 +444,7 @@ internal static class SearchMirrorBench
         return new WriteRun(rate, seconds, offset + count, failed, count / watch.Elapsed.TotalSeconds, from, DateTimeOffset.UtcNow);
     }
 
-    private static async Task<(double P50, double P95, double P99, double Max, long Count)> LagAsync(string db, DateTimeOffset from, DateTimeOffset to)
+    private static async Task<(double P50, double P95, double P99, double Max, long Count, double RelayP99, double ConsumerP99)> LagAsync(string db, DateTimeOffset from, DateTimeOffset to)
     {
         await using var connection = new NpgsqlConnection(db);
         await connection.OpenAsync();
@@ -462,15 +462,17 @@ internal static class SearchMirrorBench
 
         await using var command = new NpgsqlCommand(
             """
-            SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY l), percentile_cont(0.95) WITHIN GROUP (ORDER BY l), percentile_cont(0.99) WITHIN GROUP (ORDER BY l), max(l), count(*)
-            FROM (SELECT extract(epoch FROM applied_at - created_at) * 1000 AS l FROM outbox_messages
+            SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY l), percentile_cont(0.95) WITHIN GROUP (ORDER BY l), percentile_cont(0.99) WITHIN GROUP (ORDER BY l), max(l), count(*),
+                   percentile_cont(0.99) WITHIN GROUP (ORDER BY r), percentile_cont(0.99) WITHIN GROUP (ORDER BY c)
+            FROM (SELECT extract(epoch FROM applied_at - created_at) * 1000 AS l, extract(epoch FROM sent_at - created_at) * 1000 AS r,
+                         extract(epoch FROM applied_at - sent_at) * 1000 AS c FROM outbox_messages
                   WHERE type = 'record.changed.v1' AND created_at BETWEEN @from AND @to AND applied_at IS NOT NULL) x
             """, connection);
         command.Parameters.AddWithValue("from", from);
         command.Parameters.AddWithValue("to", to);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
-        return reader.IsDBNull(0) ? (0, 0, 0, 0, 0) : (reader.GetDouble(0), reader.GetDouble(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetInt64(4));
+        return reader.IsDBNull(0) ? (0, 0, 0, 0, 0, 0, 0) : (reader.GetDouble(0), reader.GetDouble(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetInt64(4), reader.GetDouble(5), reader.GetDouble(6));
     }
 
     private static async Task<List<Guid>> IdsAsync(string db, Guid tenantId, string sql)
