@@ -33,6 +33,13 @@ internal static class CsvImportBench
         var databaseUrl = new UriBuilder(serverUrl) { Path = "/" + database }.Uri.ToString();
         var secretsKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         var results = new StringBuilder();
+
+        // Imports travel through RabbitMQ now: a vhost of its own, so no other app on the shared broker consumes them.
+        var vhost = "connectapp-bench-" + Guid.NewGuid().ToString("N")[..8];
+        using var management = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:15672/") };
+        management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes("guest:guest")));
+        (await management.PutAsync($"api/vhosts/{vhost}", null)).EnsureSuccessStatusCode();
+        (await management.PutAsync($"api/permissions/{vhost}/guest", new StringContent("{\"configure\":\".*\",\"write\":\".*\",\"read\":\".*\"}", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
         try
         {
             // The migrate role, as a release would run it.
@@ -52,7 +59,7 @@ internal static class CsvImportBench
             Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_CONNECTAPP", AppContext.BaseDirectory);
             await using var simulator = new WebApplicationFactory<SimulatorProgram>();
             _ = simulator.Server;
-            await using var app = new AppFactory(databaseUrl, secretsKey, simulator);
+            await using var app = new AppFactory(databaseUrl, secretsKey, $"amqp://guest:guest@127.0.0.1:5672/{vhost}", simulator);
             app.UseKestrel(0);
             app.StartServer();
             var address = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First() + "/");
@@ -193,6 +200,7 @@ internal static class CsvImportBench
         {
             NpgsqlConnection.ClearAllPools();
             await Exec(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+            using var _ = await management.DeleteAsync($"api/vhosts/{vhost}");
         }
     }
 
@@ -246,7 +254,7 @@ internal static class CsvImportBench
 }
 
 /// <summary>The app as the tests host it: Production environment, the simulator as key server and Jira.</summary>
-internal sealed class AppFactory(string databaseUrl, string secretsKey, WebApplicationFactory<SimulatorProgram> simulator) : WebApplicationFactory<Program>
+internal sealed class AppFactory(string databaseUrl, string secretsKey, string rabbitMqUrl, WebApplicationFactory<SimulatorProgram> simulator) : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -254,6 +262,7 @@ internal sealed class AppFactory(string databaseUrl, string secretsKey, WebAppli
         builder.UseSetting("APP_KEY", "com.connectapp.bench");
         builder.UseSetting("APP_BASE_URL", "https://connectapp.bench");
         builder.UseSetting("DATABASE_URL", databaseUrl);
+        builder.UseSetting("RABBITMQ_URL", rabbitMqUrl);
         builder.UseSetting("SECRETS_KEY", secretsKey);
         builder.UseSetting("ALLOWED_HOST_SUFFIXES", ".atlassian.net");
         builder.UseSetting("CONNECT_INSTALL_KEYS_URL", "http://simulator/connect-install-keys");

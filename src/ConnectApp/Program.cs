@@ -7,13 +7,14 @@ using ConnectApp.Fields;
 using ConnectApp.Hosting;
 using ConnectApp.Identity;
 using ConnectApp.Jira;
-using ConnectApp.Jobs;
 using ConnectApp.Messaging;
 using ConnectApp.Operability;
+using ConnectApp.Outbox;
 using ConnectApp.Persistence;
 using ConnectApp.Problems;
 using ConnectApp.Records;
 using ConnectApp.Roles;
+using ConnectApp.Search;
 using ConnectApp.Secrets;
 using ConnectApp.Tenants;
 
@@ -21,7 +22,7 @@ using ConnectApp.Tenants;
 // XxxFeature.cs is its whole public surface: AddXxx() here, UseXxx() in the pipeline, MapXxxEndpoints() below.
 if (!ProcessRoles.TryParse(args, out var role))
 {
-    Console.Error.WriteLine("ConnectApp: unknown role; usage: ConnectApp [all|web|worker|migrate]");
+    Console.Error.WriteLine("ConnectApp: unknown role; usage: ConnectApp [all|web|worker|migrate|reindex [all|<tenant id>|<clientKey>]]");
     return 2;
 }
 
@@ -47,7 +48,8 @@ builder.Services
     .AddAudit()
     .AddFields()
     .AddRecords()
-    .AddJobs(role)
+    .AddOutbox(configuration, role)
+    .AddSearch(configuration)
     .AddApiTokens(configuration)
     .AddCsv();
 
@@ -64,6 +66,11 @@ if (role == ProcessRole.Migrate)
     await PersistenceFeature.MigrateAsync(app.Services, CancellationToken.None);
     Console.WriteLine("ConnectApp: database migrated");
     return 0;
+}
+
+if (role == ProcessRole.Reindex)
+{
+    return await ReindexCommand.RunAsync(app.Services, args.Where(a => !a.StartsWith('-')).Skip(1).FirstOrDefault() ?? "all", CancellationToken.None);
 }
 
 app.UseForwardedHeaders();
@@ -102,6 +109,7 @@ if (role.RunsWeb())
     api.MapRecordsEndpoints();
     api.MapApiTokenEndpoints();
     api.MapCsvEndpoints();
+    api.MapSearchEndpoints();
 }
 
 await app.RunAsync();

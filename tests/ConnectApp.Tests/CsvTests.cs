@@ -228,7 +228,7 @@ public sealed class CsvTests(ConnectAppFixture app)
         Assert.Equal(0, job["failed"]!.GetValue<int>());
         Assert.NotNull(job["finishedAt"]);
         Assert.Equal(0, await CountAsync(site, "import_file_chunks")); // the stored file is dropped when the job ends
-        Assert.Equal(0, await JobQueueCountAsync());
+        await WaitForImportMessageAppliedAsync(accepted["id"]!.GetValue<string>()); // the worker acknowledged its outbox message
     }
 
     [Fact]
@@ -364,11 +364,24 @@ public sealed class CsvTests(ConnectAppFixture app)
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    private async Task<long> JobQueueCountAsync()
+    /// <summary>Waits until the import's outbox message has been handled by a worker (marked applied before the ack).</summary>
+    private async Task WaitForImportMessageAppliedAsync(string importId)
     {
         await using var connection = new NpgsqlConnection(app.DatabaseConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM job_queue", connection);
-        return (long)(await command.ExecuteScalarAsync())!;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            await using var command = new NpgsqlCommand(
+                "SELECT count(*) FROM outbox_messages WHERE type = 'import.requested.v1' AND payload->>'importId' = @id AND applied_at IS NOT NULL", connection);
+            command.Parameters.AddWithValue("id", importId);
+            if ((long)(await command.ExecuteScalarAsync())! == 1)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the import's message was not applied");
+            await Task.Delay(100);
+        }
     }
 }

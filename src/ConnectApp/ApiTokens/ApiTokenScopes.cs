@@ -28,6 +28,7 @@ internal static class ApiTokenScopes
         (HttpMethods.Get, "/api/customers", Read),
         (HttpMethods.Get, "/api/fields", Read), // list, one, history
         (HttpMethods.Get, "/api/issue-panel", Read),
+        (HttpMethods.Post, "/api/search", Read), // directory search: a POST (filters in the body) that only reads
         (HttpMethods.Post, "/api/organizations", Write),
         (HttpMethods.Patch, "/api/organizations", Write),
         (HttpMethods.Post, "/api/customers", Write),

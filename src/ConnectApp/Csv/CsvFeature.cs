@@ -1,4 +1,5 @@
-using ConnectApp.Jobs;
+using ConnectApp.Messaging;
+using ConnectApp.Outbox;
 
 namespace ConnectApp.Csv;
 
@@ -6,7 +7,7 @@ namespace ConnectApp.Csv;
 internal static class CsvFeature
 {
     public static IServiceCollection AddCsv(this IServiceCollection services) =>
-        services.AddScoped<ImportWriter>().AddKeyedScoped<IJobHandler, ImportProcessor>(ImportProcessor.Kind);
+        services.AddScoped<ImportWriter>().AddKeyedScoped<IMessageHandler, ImportProcessor>(ImportRequested.Type);
 
     public static IEndpointRouteBuilder MapCsvEndpoints(this IEndpointRouteBuilder api)
     {

@@ -1,6 +1,7 @@
 using ConnectApp.Api;
 using ConnectApp.Fields;
-using ConnectApp.Jobs;
+using ConnectApp.Messaging;
+using ConnectApp.Outbox;
 using ConnectApp.Persistence;
 using CsvHelper;
 using Microsoft.EntityFrameworkCore;
@@ -11,11 +12,47 @@ namespace ConnectApp.Csv;
 /// Runs an import job in the worker, under the job's tenant. Two streaming passes over the stored file: the first
 /// counts the rows (so progress has a total) and proves the file is readable CSV before anything is applied; the second parses each row against the field definitions and applies valid rows through
 /// <see cref="ImportWriter"/> in batches. Each batch commits with its error rows and the job's progress, which is
-/// the checkpoint: a job resumed after a crash or restart skips the rows already done.
+/// the checkpoint: a job resumed after a crash or restart skips the rows already done. Started by an
+/// <see cref="ImportRequested"/> message (the upload's outbox row); the message stays unacknowledged while the import
+/// runs, so a worker that dies mid-import hands it to another, which resumes from the checkpoint.
 /// </summary>
-internal sealed class ImportProcessor(AppDbContext db, ImportWriter writer, TimeProvider time, ILogger<ImportProcessor> logger) : IJobHandler
+internal sealed class ImportProcessor(AppDbContext db, ImportWriter writer, TimeProvider time, ILogger<ImportProcessor> logger) : IMessageHandler
 {
-    public const string Kind = "csv-import";
+    public async Task<HandlerResult> HandleAsync(ReadOnlyMemory<byte> body, MessageContext context, CancellationToken cancellationToken)
+    {
+        ImportRequested? message;
+        try
+        {
+            message = Contracts.Deserialize<ImportRequested>(body.Span);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            return HandlerResult.Reject("Unreadable import.requested.v1: " + e.Message);
+        }
+
+        if (message is null || message.ImportId == Guid.Empty || message.TenantId != context.TenantId)
+        {
+            return HandlerResult.Reject("import.requested.v1 without an import id, or for another tenant than its header says.");
+        }
+
+        try
+        {
+            await RunAsync(message.ImportId, cancellationToken);
+            return HandlerResult.Success;
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (!context.LastAttempt)
+            {
+                logger.LogWarning(e, "Import {ImportId} failed on attempt {Attempt}; it will be retried", message.ImportId, context.Attempt);
+                return HandlerResult.Retry(e.GetType().Name + ": " + e.Message);
+            }
+
+            // Out of attempts: say so on the job, where the user looks, and let the listener dead-letter the message.
+            await GiveUpAsync(message.ImportId, cancellationToken);
+            return HandlerResult.Reject($"The import failed on every attempt; last error: {e.GetType().Name}: {e.Message}");
+        }
+    }
 
     public async Task RunAsync(Guid refId, CancellationToken cancellationToken)
     {

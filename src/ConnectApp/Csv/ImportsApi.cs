@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using ConnectApp.Api;
 using ConnectApp.Fields;
-using ConnectApp.Jobs;
+using ConnectApp.Outbox;
 using ConnectApp.Persistence;
 using ConnectApp.Problems;
 using ConnectApp.Roles;
@@ -64,7 +64,7 @@ internal static class ImportsApi
         imports.MapGet("/{id:guid}/errors.csv", ErrorsCsvAsync).Problems(CommonProblems.NotFound);
     }
 
-    private static async Task<Accepted<ImportJobView>> UploadAsync(string? entity, Caller caller, HttpContext context, AppDbContext db, JobQueue queue, TimeProvider time, CancellationToken ct)
+    private static async Task<Accepted<ImportJobView>> UploadAsync(string? entity, Caller caller, HttpContext context, AppDbContext db, TimeProvider time, CancellationToken ct)
     {
         var recordEntity = entity switch
         {
@@ -112,7 +112,7 @@ internal static class ImportsApi
             UpdatedAt = now,
         };
 
-        // One transaction: the job, its file and its queue entry exist together or not at all (a 413 or a
+        // One transaction: the job, its file and its outbox message exist together or not at all (a 413 or a
         // dropped connection halfway leaves nothing behind).
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         db.Set<ImportJob>().Add(job);
@@ -137,10 +137,9 @@ internal static class ImportsApi
         }
 
         CheckUtf8(utf8, [], flush: true);
-        queue.Enqueue(db, ImportProcessor.Kind, caller.TenantId, job.Id);
+        OutboxInterceptor.Add(db, new ImportRequested(caller.TenantId, job.Id)); // the worker picks it up from RabbitMQ once this commits
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        queue.Notify();
         return TypedResults.Accepted($"/api/imports/{job.Id}", ImportJobView.From(job));
     }
 

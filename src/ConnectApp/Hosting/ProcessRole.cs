@@ -9,11 +9,14 @@ internal enum ProcessRole
     /// <summary>Kestrel: descriptor, lifecycle, pages, API, health.</summary>
     Web,
 
-    /// <summary>Background work: the job-queue worker (CSV imports).</summary>
+    /// <summary>Background work: the outbox relay and the RabbitMQ consumers (search mirror, CSV imports, reindex).</summary>
     Worker,
 
     /// <summary>Apply database migrations and row-level security, then exit.</summary>
     Migrate,
+
+    /// <summary>Rebuild the search index of one tenant or all from PostgreSQL, printing progress, then exit.</summary>
+    Reindex,
 }
 
 internal static class ProcessRoles

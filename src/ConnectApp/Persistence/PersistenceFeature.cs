@@ -2,6 +2,7 @@ using ConnectApp.Hosting;
 using ConnectApp.Problems;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -15,8 +16,9 @@ internal static class PersistenceFeature
         services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString).Build());
         services.AddScoped<TenantScope>();
         services.AddScoped<TenantConnectionInterceptor>();
+        services.AddScoped<IInterceptor>(sp => sp.GetRequiredService<TenantConnectionInterceptor>());
         services.AddDbContext<AppDbContext>((sp, o) => Configure(o, sp.GetRequiredService<NpgsqlDataSource>())
-            .AddInterceptors(sp.GetRequiredService<TenantConnectionInterceptor>()));
+            .AddInterceptors(sp.GetServices<IInterceptor>())); // the tenant setting, and whatever other features add (the outbox)
         services.AddSingleton(new ExceptionProblemMapping(PersistenceProblems.FromException));
         // Any endpoint that reads or writes the database (all of the API, and the lifecycle callbacks) may meet an outage.
         services.AddProblemConvention((_, route) => route.StartsWith("/api/", StringComparison.Ordinal) || route is "/installed" or "/uninstalled" or "/enabled" or "/disabled", PersistenceProblems.Unavailable);

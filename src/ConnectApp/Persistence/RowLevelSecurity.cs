@@ -17,9 +17,9 @@ internal static class RowLevelSecurity
     /// <summary>
     /// Tables with a <c>tenant_id</c> that deliberately get no row-level security, because a process must read them
     /// across tenants before it knows which tenant to act for. Each holds ids only, never tenant data; the work they
-    /// point to runs under its tenant. <c>job_queue</c>: workers claim jobs of every tenant (docs/adr/0006).
+    /// point to runs under its tenant. <c>outbox_messages</c>: the relay publishes every tenant's messages (docs/adr/0006, 0009).
     /// </summary>
-    public static readonly string[] SystemTables = ["job_queue"];
+    public static readonly string[] SystemTables = ["outbox_messages"];
 
     public static async Task ApplyAsync(DbContext db, CancellationToken cancellationToken)
     {

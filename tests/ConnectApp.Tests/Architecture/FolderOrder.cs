@@ -28,7 +28,8 @@ public static class FolderOrder
         "Audit",
         "Fields",
         "Records",
-        "Jobs",
+        "Outbox", // the one background-work path: outbox rows, message contracts, relay
+        "Search", // the directory's index, kept by the mirror consumers
         "ApiTokens",
         "Csv",
     ];
@@ -64,7 +65,7 @@ public static class FolderOrder
     /// <summary>Folders (first namespace segment under the root) that hold types but are not in the order.</summary>
     public static IReadOnlyList<string> Unplaced(ArchUnitNET.Domain.Architecture architecture, string rootNamespace, IReadOnlyList<string> order) =>
         architecture.Types
-            .Select(t => Folder(t.Namespace.FullName, rootNamespace))
+            .Select(t => t.Namespace?.FullName is { } ns ? Folder(ns, rootNamespace) : null)
             .Where(f => f is not null && !order.Contains(f))
             .Select(f => f!)
             .Distinct()
@@ -72,7 +73,7 @@ public static class FolderOrder
             .ToList();
 
     private static int FolderOf(IType type, string rootNamespace, IReadOnlyList<string> order) =>
-        Folder(type.Namespace.FullName, rootNamespace) is { } folder ? order.ToList().IndexOf(folder) : -1;
+        type.Namespace?.FullName is { } ns && Folder(ns, rootNamespace) is { } folder ? order.ToList().IndexOf(folder) : -1;
 
     private static string? Folder(string ns, string rootNamespace) =>
         ns.StartsWith(rootNamespace + ".", StringComparison.Ordinal) ? ns[(rootNamespace.Length + 1)..].Split('.')[0] : null;

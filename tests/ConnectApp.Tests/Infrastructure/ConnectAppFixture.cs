@@ -22,10 +22,23 @@ public sealed class SimulatorFactory : WebApplicationFactory<SimulatorProgram>;
 /// </summary>
 public sealed class ConnectAppFixture : IAsyncLifetime
 {
+    public ConnectAppFixture()
+    {
+    }
+
+    /// <summary>An app that searches with Elasticsearch at <paramref name="elasticsearchUrl"/> (see ElasticsearchApp).</summary>
+    internal ConnectAppFixture(string elasticsearchUrl) => ElasticsearchUrl = elasticsearchUrl;
+
+    /// <summary>Set: the app searches with Elasticsearch at this URL; null: with PostgreSQL.</summary>
+    public string? ElasticsearchUrl { get; }
+
     public const string AppKey = "com.connectapp.test";
     public static readonly Uri AppBaseUrl = new("https://connectapp.test");
 
     private TestDatabase? _database;
+
+    /// <summary>This run's own RabbitMQ vhost on the shared broker.</summary>
+    public TestBroker Broker { get; private set; } = null!;
 
     public SimulatorFactory Simulator { get; } = new();
 
@@ -45,6 +58,7 @@ public sealed class ConnectAppFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync();
+        Broker = await TestBroker.CreateAsync();
         TestLog.RecordSecret(SecretsKey);
         App = new ConnectAppFactory(this, _database.Url);
         App.UseKestrel(0); // real HTTP on a loopback port: the raw request target (and so the qsh) is what a client sent
@@ -57,6 +71,7 @@ public sealed class ConnectAppFixture : IAsyncLifetime
     {
         await App.DisposeAsync();
         await Simulator.DisposeAsync();
+        await Broker.DisposeAsync();
         if (_database is not null)
         {
             await _database.DisposeAsync();
@@ -165,6 +180,8 @@ public sealed class ConnectAppFactory(ConnectAppFixture fixture, string database
         builder.UseSetting("APP_KEY", ConnectAppFixture.AppKey);
         builder.UseSetting("APP_BASE_URL", ConnectAppFixture.AppBaseUrl.ToString());
         builder.UseSetting("DATABASE_URL", databaseUrl);
+        builder.UseSetting("RABBITMQ_URL", fixture.Broker.Url);
+        builder.UseSetting("ELASTICSEARCH_URL", fixture.ElasticsearchUrl ?? string.Empty);
         builder.UseSetting("SECRETS_KEY", fixture.SecretsKey);
         builder.UseSetting("ALLOWED_HOST_SUFFIXES", ".atlassian.net");
         builder.UseSetting("CONNECT_INSTALL_KEYS_URL", "http://simulator/connect-install-keys");

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+using NpgsqlTypes;
 
 #nullable disable
 
@@ -430,7 +431,7 @@ namespace ConnectApp.Persistence.Migrations
                     b.ToTable("field_options", (string)null);
                 });
 
-            modelBuilder.Entity("ConnectApp.Jobs.JobQueueEntry", b =>
+            modelBuilder.Entity("ConnectApp.Outbox.OutboxMessage", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -439,42 +440,57 @@ namespace ConnectApp.Persistence.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
-                    b.Property<int>("Attempts")
-                        .HasColumnType("integer")
-                        .HasColumnName("attempts");
+                    b.Property<DateTimeOffset?>("AppliedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("applied_at");
 
                     b.Property<DateTimeOffset>("CreatedAt")
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
+                        .HasColumnName("created_at")
+                        .HasDefaultValueSql("clock_timestamp()");
 
-                    b.Property<string>("Kind")
+                    b.Property<string>("Payload")
                         .IsRequired()
-                        .HasMaxLength(40)
-                        .HasColumnType("character varying(40)")
-                        .HasColumnName("kind");
+                        .HasColumnType("jsonb")
+                        .HasColumnName("payload");
 
-                    b.Property<DateTimeOffset?>("LockedUntil")
+                    b.Property<DateTimeOffset?>("SentAt")
                         .HasColumnType("timestamp with time zone")
-                        .HasColumnName("locked_until");
-
-                    b.Property<Guid>("RefId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("ref_id");
+                        .HasColumnName("sent_at");
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid")
                         .HasColumnName("tenant_id");
 
+                    b.Property<long>("TransactionId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("transaction_id")
+                        .HasDefaultValueSql("(pg_current_xact_id()::text)::bigint");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("type");
+
                     b.HasKey("Id")
-                        .HasName("pk_job_queue");
+                        .HasName("pk_outbox_messages");
 
-                    b.HasIndex("LockedUntil")
-                        .HasDatabaseName("ix_job_queue_locked_until");
+                    b.HasIndex("SentAt")
+                        .HasDatabaseName("ix_outbox_messages_sent")
+                        .HasFilter("sent_at IS NOT NULL");
 
-                    b.HasIndex("TenantId")
-                        .HasDatabaseName("ix_job_queue_tenant_id");
+                    b.HasIndex("TenantId", "CreatedAt")
+                        .HasDatabaseName("ix_outbox_messages_unapplied")
+                        .HasFilter("applied_at IS NULL");
 
-                    b.ToTable("job_queue", (string)null);
+                    b.HasIndex("TransactionId", "Id")
+                        .HasDatabaseName("ix_outbox_messages_unsent")
+                        .HasFilter("sent_at IS NULL");
+
+                    b.ToTable("outbox_messages", (string)null);
                 });
 
             modelBuilder.Entity("ConnectApp.Records.Membership", b =>
@@ -569,6 +585,173 @@ namespace ConnectApp.Persistence.Migrations
                         .HasDatabaseName("ix_records_tenant_id_entity_name_id");
 
                     b.ToTable("records", (string)null);
+                });
+
+            modelBuilder.Entity("ConnectApp.Search.SearchDocument", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<Guid>("RecordId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("record_id");
+
+                    b.Property<string>("Email")
+                        .HasMaxLength(254)
+                        .HasColumnType("character varying(254)")
+                        .HasColumnName("email");
+
+                    b.Property<string>("Entity")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("entity");
+
+                    b.Property<string>("ExternalId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("external_id");
+
+                    b.Property<string>("FieldValues")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("field_values");
+
+                    b.Property<DateTimeOffset>("IndexedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("indexed_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("NameSort")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("name_sort")
+                        .UseCollation("C");
+
+                    b.PrimitiveCollection<Guid[]>("OrganizationIds")
+                        .IsRequired()
+                        .HasColumnType("uuid[]")
+                        .HasColumnName("organization_ids");
+
+                    b.Property<string>("SearchText")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("search_text");
+
+                    b.Property<NpgsqlTsVector>("TextVector")
+                        .HasColumnType("tsvector")
+                        .HasColumnName("text_vector");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.HasKey("TenantId", "RecordId")
+                        .HasName("pk_search_documents");
+
+                    b.HasIndex("FieldValues")
+                        .HasDatabaseName("ix_search_documents_field_values");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("FieldValues"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("FieldValues"), new[] { "jsonb_path_ops" });
+
+                    b.HasIndex("OrganizationIds")
+                        .HasDatabaseName("ix_search_documents_organization_ids");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("OrganizationIds"), "gin");
+
+                    b.HasIndex("SearchText")
+                        .HasDatabaseName("ix_search_documents_search_text");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("SearchText"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("SearchText"), new[] { "gin_trgm_ops" });
+
+                    b.HasIndex("TextVector")
+                        .HasDatabaseName("ix_search_documents_text_vector");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("TextVector"), "gin");
+
+                    b.HasIndex("TenantId", "Entity", "NameSort", "RecordId")
+                        .HasDatabaseName("ix_search_documents_tenant_id_entity_name_sort_record_id");
+
+                    b.ToTable("search_documents", (string)null);
+                });
+
+            modelBuilder.Entity("ConnectApp.Search.SearchReindexRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<long>("Done")
+                        .HasColumnType("bigint")
+                        .HasColumnName("done");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("error");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<Guid?>("LastRecordId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("last_record_id");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(160)
+                        .HasColumnType("character varying(160)")
+                        .HasColumnName("requested_by");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<long>("Total")
+                        .HasColumnType("bigint")
+                        .HasColumnName("total");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_search_reindex_runs");
+
+                    b.HasIndex("TenantId", "CreatedAt")
+                        .HasDatabaseName("ix_search_reindex_runs_tenant_id_created_at");
+
+                    b.ToTable("search_reindex_runs", (string)null);
                 });
 
             modelBuilder.Entity("ConnectApp.Tenants.Tenant", b =>
@@ -781,14 +964,14 @@ namespace ConnectApp.Persistence.Migrations
                         .HasConstraintName("fk_field_options_field_definitions_field_id");
                 });
 
-            modelBuilder.Entity("ConnectApp.Jobs.JobQueueEntry", b =>
+            modelBuilder.Entity("ConnectApp.Outbox.OutboxMessage", b =>
                 {
                     b.HasOne("ConnectApp.Tenants.Tenant", null)
                         .WithMany()
                         .HasForeignKey("TenantId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
-                        .HasConstraintName("fk_job_queue_tenants_tenant_id");
+                        .HasConstraintName("fk_outbox_messages_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("ConnectApp.Records.Membership", b =>
@@ -816,6 +999,26 @@ namespace ConnectApp.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_records_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("ConnectApp.Search.SearchDocument", b =>
+                {
+                    b.HasOne("ConnectApp.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_search_documents_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("ConnectApp.Search.SearchReindexRun", b =>
+                {
+                    b.HasOne("ConnectApp.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_search_reindex_runs_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("ConnectApp.Tenants.TenantLifecycleEvent", b =>

@@ -1,0 +1,64 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ConnectApp.Fields;
+
+namespace ConnectApp.Outbox;
+
+/// <summary>
+/// Every message the app sends through the outbox and RabbitMQ, in one place. A contract is small (ids and a
+/// version, never tenant data), and its name carries a version: a change that old consumers cannot read is a new
+/// contract (<c>.v2</c>) published beside the old one until every consumer reads it. The name is also the routing key.
+/// </summary>
+internal static class Contracts
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false) },
+    };
+
+    /// <summary>The versioned name (routing key) of a contract type.</summary>
+    public static string TypeOf<T>()
+        where T : IMessage => T.Type;
+
+    public static string Serialize<T>(T message)
+        where T : IMessage => JsonSerializer.Serialize(message, Json);
+
+    public static T? Deserialize<T>(ReadOnlySpan<byte> body)
+        where T : IMessage => JsonSerializer.Deserialize<T>(body, Json);
+}
+
+/// <summary>A message contract: its tenant, and a static versioned name that is also its routing key.</summary>
+internal interface IMessage
+{
+    static abstract string Type { get; }
+
+    Guid TenantId { get; }
+}
+
+/// <summary>
+/// An organization or customer (its name, email, values or memberships) changed, was created, or is gone. Consumers
+/// read the record's current state; <see cref="Version"/> is the version the change produced (duplicates and
+/// reordering are harmless: the index keeps the highest version it has seen).
+/// </summary>
+internal sealed record RecordChanged(Guid TenantId, Guid RecordId, RecordEntity Entity, int Version) : IMessage
+{
+    public static string Type => "record.changed.v1";
+}
+
+/// <summary>A field definition (or one of its options) was created or changed.</summary>
+internal sealed record FieldChanged(Guid TenantId, Guid FieldId, RecordEntity Entity, int Version) : IMessage
+{
+    public static string Type => "field.changed.v1";
+}
+
+/// <summary>A CSV import was uploaded and waits for a worker.</summary>
+internal sealed record ImportRequested(Guid TenantId, Guid ImportId) : IMessage
+{
+    public static string Type => "import.requested.v1";
+}
+
+/// <summary>Rebuild a tenant's search documents from PostgreSQL (one message per tenant of a reindex run).</summary>
+internal sealed record ReindexRequested(Guid TenantId, Guid RunId) : IMessage
+{
+    public static string Type => "reindex.requested.v1";
+}
