@@ -113,8 +113,7 @@ if (!app.Environment.IsDevelopment())
 app.UseMiddleware<SecurityHeaders>();
 if (role.RunsWeb())
 {
-    app.UseDefaultFiles();
-    app.UseStaticFiles();
+    app.UseFrontendFiles(); // iframe pages: hashed assets cached for a year, pages revalidated
 }
 
 app.UseRouting();

@@ -81,6 +81,7 @@ public sealed class ConnectAppInstaller(InstallKeyServer keys, TimeProvider? tim
         {
             site.SharedSecret = secret;
             site.AppKey = descriptor.Key;
+            site.App = descriptor;
         }
 
         return response;
