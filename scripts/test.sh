@@ -59,6 +59,8 @@ fi
 
 step "log hygiene"
 if bash scripts/check-log-hygiene.sh "$RESULTS"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+step "problem declarations"
+if bash scripts/check-problem-declarations.sh "$RESULTS"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]

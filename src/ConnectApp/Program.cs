@@ -1,4 +1,4 @@
-using AtlassianConnect;
+using ConnectApp.Api;
 using ConnectApp.ApiTokens;
 using ConnectApp.Audit;
 using ConnectApp.Csv;
@@ -6,6 +6,7 @@ using ConnectApp.Descriptor;
 using ConnectApp.Fields;
 using ConnectApp.Hosting;
 using ConnectApp.Identity;
+using ConnectApp.Jira;
 using ConnectApp.Jobs;
 using ConnectApp.Messaging;
 using ConnectApp.Operability;
@@ -15,10 +16,9 @@ using ConnectApp.Records;
 using ConnectApp.Roles;
 using ConnectApp.Secrets;
 using ConnectApp.Tenants;
-using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.Extensions.Options;
-using Serilog;
 
+// The table of contents: one line per feature folder (docs/adr/0007 gives their order). Each folder's
+// XxxFeature.cs is its whole public surface: AddXxx() here, UseXxx() in the pipeline, MapXxxEndpoints() below.
 if (!ProcessRoles.TryParse(args, out var role))
 {
     Console.Error.WriteLine("ConnectApp: unknown role; usage: ConnectApp [all|web|worker|migrate]");
@@ -31,61 +31,29 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = AppContext.BaseDirectory, // wwwroot and the descriptor template sit beside the binary, wherever it is started from
 });
 var configuration = builder.Configuration;
-configuration["CONNECTAPP_ROLE"] = role.ToString();
-if (configuration["ASPNETCORE_URLS"] is null && configuration["urls"] is null)
-{
-    var host = configuration["DYNO"] is null ? "127.0.0.1" : "0.0.0.0";
-    builder.WebHost.UseUrls($"http://{host}:{AppConfiguration.Port(configuration)}");
-}
+builder.UseProcessRole(role);
 
-builder.Services.AddSerilog((services, log) => Logging.Configure(log, configuration, services));
-builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions["traceId"] = c.HttpContext.TraceIdentifier);
-builder.Services.Configure<ForwardedHeadersOptions>(o =>
-{
-    o.ForwardedHeaders = ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedFor;
-    o.KnownIPNetworks.Clear(); // Heroku's router is the only way in
-    o.KnownProxies.Clear();
-});
-builder.Services.AddOpenApi();
-builder.Services.AddConnectOptions(configuration);
-builder.Services.AddOptions<SecretsOptions>().Configure(o =>
-{
-    o.Key = configuration["SECRETS_KEY"];
-    o.PreviousKey = configuration["SECRETS_KEY_PREVIOUS"];
-}).ValidateOnStart();
-builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<SecretsOptions>, SecretsOptionsValidator>();
-builder.Services.AddSingleton<SecretProtector>();
-builder.Services.AddPersistence(configuration);
-builder.Services.AddMessaging(configuration);
-builder.Services.AddHealth();
-builder.Services.AddAtlassianConnect();
-builder.Services.AddAuthorization(o => o.FallbackPolicy = o.DefaultPolicy); // fail closed: an endpoint is anonymous only when it says so
-builder.Services.AddTenants();
-builder.Services.AddDescriptor();
-builder.Services.AddRoles();
-builder.Services.AddFields();
-builder.Services.AddRecords();
-builder.Services.AddApiTokens(configuration);
-builder.Services.AddJobs(role);
-builder.Services.AddCsv();
-builder.Services.AddExceptionHandler<AppProblemHandler>();
-builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
-// A body that does not bind (wrong JSON type, not JSON) throws, so AppProblemHandler answers it with code bad_request.
-builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-builder.Services.ConfigureHttpJsonOptions(o =>
-{
-    o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
-    o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
-});
+builder.Services
+    .AddOperability(configuration)
+    .AddProblems()
+    .AddApi()
+    .AddSecrets(configuration)
+    .AddPersistence(configuration)
+    .AddMessaging(configuration)
+    .AddTenants(configuration)
+    .AddJira()
+    .AddRoles()
+    .AddDescriptor()
+    .AddAudit()
+    .AddFields()
+    .AddRecords()
+    .AddJobs(role)
+    .AddApiTokens(configuration)
+    .AddCsv();
 
 var app = builder.Build();
 
-if (AppConfiguration.FindConfigurationError(app.Services,
-        s => s.GetRequiredService<IOptions<ConnectOptions>>().Value,
-        s => s.GetRequiredService<IOptions<SecretsOptions>>().Value,
-        s => s.GetRequiredService<IOptions<DatabaseOptions>>().Value,
-        s => s.GetRequiredService<IOptions<RabbitMqOptions>>().Value,
-        s => s.GetRequiredService<IOptions<ApiTokenOptions>>().Value) is { } error)
+if (ValidatedOptions.FindConfigurationError(app.Services) is { } error)
 {
     Console.Error.WriteLine($"ConnectApp: configuration error: {error}");
     return 1;
@@ -99,18 +67,14 @@ if (role == ProcessRole.Migrate)
 }
 
 app.UseForwardedHeaders();
-app.UseSerilogRequestLogging(); // outside the exception handler, so handled problems log their real status, not 500
-app.UseExceptionHandler(new ExceptionHandlerOptions
-{
-    StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
-});
-app.UseStatusCodePages();
+app.UseRequestLogging();
+app.UseProblems();
 if (!app.Environment.IsDevelopment())
 {
     app.UseHsts();
 }
 
-app.UseMiddleware<SecurityHeaders>();
+app.UseSecurityHeaders();
 if (role.RunsWeb())
 {
     app.UseFrontendFiles(); // iframe pages: hashed assets cached for a year, pages revalidated
@@ -129,15 +93,10 @@ if (role.RunsWeb())
     app.MapDescriptorEndpoints();
     app.MapTenantEndpoints();
 
-    // The app's API: called by the iframe SPA with context tokens (AP.context.getToken()), so they are accepted here;
-    // integrations call it with API tokens, limited to what ApiTokenScopes allows.
-    var api = app.MapGroup("/api").WithMetadata(new AtlassianConnect.Authentication.AllowContextTokenAttribute());
-    api.MapWhoAmIEndpoints();
+    var api = app.MapApiGroup();
+    api.MapIdentityEndpoints();
     api.MapFieldsEndpoints();
     api.MapRecordsEndpoints();
-    api.MapAuditEndpoints();
-    api.MapIssuePanelEndpoints();
-    api.MapPortalEndpoints();
     api.MapApiTokenEndpoints();
     api.MapCsvEndpoints();
 }

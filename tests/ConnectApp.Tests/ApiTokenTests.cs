@@ -369,7 +369,7 @@ public sealed class ApiTokenTests(ConnectAppFixture app)
         // A tripwire for new endpoints: tokens are refused anything not listed in ApiTokenScopes (fail closed), so a
         // new agent endpoint fails here until someone decides which scope, if any, may call it.
         var everything = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
-            [new(ConnectApp.Roles.ApiTokenClaims.Scope, "read"), new(ConnectApp.Roles.ApiTokenClaims.Scope, "write")], "test"));
+            [new(ConnectApp.Api.AppClaims.TokenScope, "read"), new(ConnectApp.Api.AppClaims.TokenScope, "write")], "test"));
         var endpoints = app.App.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints
             .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
             .Where(e => e.RoutePattern.RawText?.StartsWith("/api/", StringComparison.Ordinal) == true)

@@ -3,7 +3,6 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -169,31 +168,7 @@ public sealed class ConnectJwtHandler(
     {
         var failure = Context.Items[ConnectJwtDefaults.FailureItemKey] as ConnectAuthFailure
             ?? new ConnectAuthFailure("jwt.missing", "This endpoint needs a Connect JWT (Authorization: JWT <token> or the jwt query parameter).");
-        await WriteProblemAsync(Context, failure);
-    }
-
-    /// <summary>Writes <paramref name="failure"/> as a ProblemDetails response.</summary>
-    public static async Task WriteProblemAsync(HttpContext context, ConnectAuthFailure failure)
-    {
-        context.Response.StatusCode = failure.Status;
-        if (failure.Status == StatusCodes.Status401Unauthorized)
-        {
-            context.Response.Headers.WWWAuthenticate = "JWT";
-        }
-
-        var problem = new ProblemDetails
-        {
-            Status = failure.Status,
-            Title = failure.Status == 401 ? "Unauthorized" : "Bad request",
-            Type = "urn:connect:problem:" + failure.Code,
-            Detail = failure.Detail,
-            Extensions = { ["code"] = failure.Code },
-        };
-        var writer = context.RequestServices.GetService(typeof(IProblemDetailsService)) as IProblemDetailsService;
-        if (writer is null || !await writer.TryWriteAsync(new() { HttpContext = context, ProblemDetails = problem }))
-        {
-            await context.Response.WriteAsJsonAsync(problem, options: null, contentType: "application/problem+json");
-        }
+        await ConnectProblems.WriteAsync(Context, failure);
     }
 
     private AuthenticateResult Fail(ConnectAuthFailure failure)

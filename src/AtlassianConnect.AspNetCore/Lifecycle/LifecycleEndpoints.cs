@@ -35,21 +35,21 @@ public static class LifecycleEndpoints
         var (payload, bodyFailure) = await ReadPayloadAsync(context, ct);
         if (payload is null)
         {
-            await ConnectJwtHandler.WriteProblemAsync(context, bodyFailure!);
+            await ConnectProblems.WriteAsync(context, bodyFailure!);
             return;
         }
 
         var authFailure = await AuthenticateAsync(context, eventType, payload.ClientKey!, ct);
         if (authFailure is not null)
         {
-            await ConnectJwtHandler.WriteProblemAsync(context, authFailure);
+            await ConnectProblems.WriteAsync(context, authFailure);
             return;
         }
 
         var invalid = Validate(payload, eventType, options);
         if (invalid is not null)
         {
-            await ConnectJwtHandler.WriteProblemAsync(context, invalid);
+            await ConnectProblems.WriteAsync(context, invalid);
             return;
         }
 

@@ -2,9 +2,10 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using AtlassianConnect.Authentication;
+using ConnectApp.Api;
 using ConnectApp.Persistence;
 using ConnectApp.Problems;
-using ConnectApp.Roles;
+using ConnectApp.Tenants;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -49,15 +50,15 @@ internal sealed class ApiTokenHandler(
 
         if (!ApiTokenValue.TryParse(header.AsSpan(7).Trim(), out var presented))
         {
-            return Fail("api_token.invalid", "The API token is not valid.");
+            return Fail(ApiTokenProblems.Invalid, "The API token is not valid.");
         }
 
         await using var scope = scopes.CreateAsyncScope();
         scope.ServiceProvider.GetRequiredService<TenantScope>().Enter(presented.TenantId);
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var row = await (
-            from token in db.ApiTokens.AsNoTracking()
-            join tenant in db.Tenants.AsNoTracking() on token.TenantId equals tenant.Id
+            from token in db.Set<ApiToken>().AsNoTracking()
+            join tenant in db.Set<Tenant>().AsNoTracking() on token.TenantId equals tenant.Id
             where token.Id == presented.TokenId && token.TenantId == presented.TenantId
             select new { token.SecretHash, token.Scopes, token.RevokedAt, token.LastUsedAt, tenant.ClientKey, tenant.Enabled, tenant.UninstalledAt })
             .SingleOrDefaultAsync(Context.RequestAborted);
@@ -65,24 +66,24 @@ internal sealed class ApiTokenHandler(
         // One answer for "no such token" and "wrong secret": the caller learns nothing about which ids exist.
         if (row is null || !CryptographicOperations.FixedTimeEquals(presented.SecretHash, row.SecretHash))
         {
-            return Fail("api_token.invalid", "The API token is not valid.");
+            return Fail(ApiTokenProblems.Invalid, "The API token is not valid.");
         }
 
         if (row.RevokedAt is not null)
         {
-            return Fail("api_token.revoked", "The API token has been revoked.");
+            return Fail(ApiTokenProblems.Revoked, "The API token has been revoked.");
         }
 
         if (row.UninstalledAt is not null || !row.Enabled)
         {
-            return Fail("api_token.tenant_inactive", "The app is not installed or is disabled on this token's site.");
+            return Fail(ApiTokenProblems.TenantInactive, "The app is not installed or is disabled on this token's site.");
         }
 
         var now = time.GetUtcNow();
         if (row.LastUsedAt is not { } lastUsed || lastUsed <= now - LastUsedPrecision)
         {
             var cutoff = now - LastUsedPrecision;
-            await db.ApiTokens
+            await db.Set<ApiToken>()
                 .Where(t => t.Id == presented.TokenId && (t.LastUsedAt == null || t.LastUsedAt <= cutoff))
                 .ExecuteUpdateAsync(s => s.SetProperty(t => t.LastUsedAt, now), Context.RequestAborted);
         }
@@ -91,24 +92,24 @@ internal sealed class ApiTokenHandler(
         {
             new(ConnectJwtDefaults.TenantIdClaim, presented.TenantId.ToString()),
             new(ConnectJwtDefaults.ClientKeyClaim, row.ClientKey),
-            new(ApiTokenClaims.TokenId, presented.TokenId.ToString()),
+            new(AppClaims.TokenId, presented.TokenId.ToString()),
         };
-        claims.AddRange(row.Scopes.Select(s => new Claim(ApiTokenClaims.Scope, s)));
+        claims.AddRange(row.Scopes.Select(s => new Claim(AppClaims.TokenScope, s)));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        var (code, detail) = Context.Items[ApiTokenDefaults.FailureItemKey] as (string, string)? ?? ("api_token.invalid", "The API token is not valid.");
+        var failure = Context.Items[ApiTokenDefaults.FailureItemKey] as AppProblem ?? ApiTokenProblems.Invalid.Problem("The API token is not valid.");
         Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
-        await ApiTokensFeature.WriteProblemAsync(Context, new AppProblem(StatusCodes.Status401Unauthorized, code, detail));
+        await ProblemWriter.WriteAsync(Context, failure);
     }
 
-    private AuthenticateResult Fail(string code, string detail)
+    private AuthenticateResult Fail(ProblemType problem, string detail)
     {
-        Context.Items[ApiTokenDefaults.FailureItemKey] = (code, detail);
-        Logger.LogInformation("API token rejected: {FailureCode}", code);
-        return AuthenticateResult.Fail(code);
+        Context.Items[ApiTokenDefaults.FailureItemKey] = problem.Problem(detail);
+        Logger.LogInformation("API token rejected: {FailureCode}", problem.Code);
+        return AuthenticateResult.Fail(problem.Code);
     }
 }

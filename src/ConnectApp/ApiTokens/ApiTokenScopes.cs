@@ -1,6 +1,6 @@
 using System.Security.Claims;
+using ConnectApp.Api;
 using ConnectApp.Problems;
-using ConnectApp.Roles;
 using Microsoft.AspNetCore.Authorization;
 
 namespace ConnectApp.ApiTokens;
@@ -44,12 +44,12 @@ internal static class ApiTokenScopes
     /// </summary>
     public static IApplicationBuilder UseApiTokenScopes(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if (context.User.FindFirstValue(ApiTokenClaims.TokenId) is not null
+        if (context.User.FindFirstValue(AppClaims.TokenId) is not null
             && context.GetEndpoint() is { } endpoint
             && endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null
             && Refusal(context.Request.Method, context.Request.Path, context.User) is { } refusal)
         {
-            await ApiTokensFeature.WriteProblemAsync(context, refusal); // answered here, not thrown: a refused token call is routine, not an exception
+            await ProblemWriter.WriteAsync(context, refusal); // answered here, not thrown: a refused token call is routine, not an exception
             return;
         }
 
@@ -61,17 +61,17 @@ internal static class ApiTokenScopes
     {
         if (Closed.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)))
         {
-            return new AppProblem(403, "api_token.not_allowed", "API tokens cannot call admin or portal endpoints.");
+            return ApiTokenProblems.NotAllowed.Problem("API tokens cannot call admin or portal endpoints.");
         }
 
         var rule = Open.FirstOrDefault(r => HttpMethods.Equals(r.Method, method) && path.StartsWithSegments(r.Path, StringComparison.OrdinalIgnoreCase));
         if (rule.Scope is null)
         {
-            return new AppProblem(403, "api_token.not_allowed", "This endpoint is not available to API tokens.");
+            return ApiTokenProblems.NotAllowed.Problem("This endpoint is not available to API tokens.");
         }
 
-        return user.HasClaim(ApiTokenClaims.Scope, rule.Scope)
+        return user.HasClaim(AppClaims.TokenScope, rule.Scope)
             ? null
-            : new AppProblem(403, "api_token.scope", $"This request needs an API token with the '{rule.Scope}' scope.");
+            : ApiTokenProblems.Scope.Problem($"This request needs an API token with the '{rule.Scope}' scope.");
     }
 }

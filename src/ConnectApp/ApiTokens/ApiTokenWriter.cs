@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
+using ConnectApp.Api;
 using ConnectApp.Audit;
 using ConnectApp.Persistence;
 using ConnectApp.Problems;
-using ConnectApp.Records;
 using Microsoft.EntityFrameworkCore;
 
 namespace ConnectApp.ApiTokens;
@@ -40,9 +40,9 @@ internal sealed class ApiTokenWriter(AppDbContext db, AuditLog audit, TimeProvid
             throw AppProblem.Validation(errors);
         }
 
-        if (await db.ApiTokens.CountAsync(t => t.RevokedAt == null, cancellationToken) >= MaxActiveTokens)
+        if (await db.Set<ApiToken>().CountAsync(t => t.RevokedAt == null, cancellationToken) >= MaxActiveTokens)
         {
-            throw AppProblem.Conflict("api_token.limit", $"A site can have at most {MaxActiveTokens} active API tokens; revoke one first.");
+            throw ApiTokenProblems.Limit.Problem($"A site can have at most {MaxActiveTokens} active API tokens; revoke one first.");
         }
 
         var id = Guid.NewGuid();
@@ -57,7 +57,7 @@ internal sealed class ApiTokenWriter(AppDbContext db, AuditLog audit, TimeProvid
             CreatedBy = caller.Actor,
             CreatedAt = time.GetUtcNow(),
         };
-        db.ApiTokens.Add(token);
+        db.Set<ApiToken>().Add(token);
         audit.Add(caller.TenantId, caller.Actor, "api_token.created", Subject, null, null, null, Describe(token));
         await db.SaveChangesAsync(cancellationToken);
         return (token, value);
@@ -68,7 +68,7 @@ internal sealed class ApiTokenWriter(AppDbContext db, AuditLog audit, TimeProvid
     {
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         // Locked, so two concurrent revokes of one token write one audit row between them.
-        var token = await db.ApiTokens.FromSql($"SELECT * FROM api_tokens WHERE id = {id} FOR UPDATE").SingleOrDefaultAsync(cancellationToken)
+        var token = await db.Set<ApiToken>().FromSql($"SELECT * FROM api_tokens WHERE id = {id} FOR UPDATE").SingleOrDefaultAsync(cancellationToken)
             ?? throw AppProblem.NotFound("The API token");
         if (token.RevokedAt is not null)
         {

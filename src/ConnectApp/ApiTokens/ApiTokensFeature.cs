@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using AtlassianConnect.Authentication;
+using ConnectApp.Api;
+using ConnectApp.Hosting;
 using ConnectApp.Problems;
-using ConnectApp.Roles;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -15,9 +16,13 @@ internal static class ApiTokensFeature
 {
     public static IServiceCollection AddApiTokens(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<ApiTokenOptions>().Configure(o => o.RateLimit = configuration["API_TOKEN_RATE_LIMIT"]).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ApiTokenOptions>, ApiTokenOptionsValidator>();
+        services.AddValidatedOptions<ApiTokenOptions, ApiTokenOptionsValidator>(o => o.RateLimit = configuration["API_TOKEN_RATE_LIMIT"]);
         services.AddScoped<ApiTokenWriter>();
+
+        // Any authenticated API endpoint may be called with a token: refused, out of scope, or over the rate limit.
+        services.AddProblemConvention(
+            (metadata, route) => route.StartsWith("/api/", StringComparison.Ordinal) && ProblemDeclarations.RequiresAuthentication(metadata),
+            ApiTokenProblems.Invalid, ApiTokenProblems.Revoked, ApiTokenProblems.TenantInactive, ApiTokenProblems.NotAllowed, ApiTokenProblems.Scope, ApiTokenProblems.RateLimited);
 
         services.AddAuthentication()
             .AddScheme<ApiTokenAuthenticationOptions, ApiTokenHandler>(ApiTokenDefaults.AuthenticationScheme, _ => { })
@@ -49,8 +54,8 @@ internal static class ApiTokensFeature
             {
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
                 rejected.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                await WriteProblemAsync(rejected.HttpContext, new AppProblem(
-                    StatusCodes.Status429TooManyRequests, "rate_limited", $"This site's API tokens may make {perSecond} requests per second; retry after the Retry-After header's seconds."));
+                await ProblemWriter.WriteAsync(rejected.HttpContext, ApiTokenProblems.RateLimited.Problem(
+                    $"This site's API tokens may make {perSecond} requests per second; retry after the Retry-After header's seconds."));
             };
         });
         return services;
@@ -60,10 +65,12 @@ internal static class ApiTokensFeature
     public static IApplicationBuilder UseApiTokens(this IApplicationBuilder app) =>
         app.UseRateLimiter().UseApiTokenScopes();
 
-    /// <summary>Writes a problem exactly as <see cref="AppProblemHandler"/> does, for the places that answer without throwing.</summary>
-    internal static async Task WriteProblemAsync(HttpContext context, AppProblem problem) =>
-        await new AppProblemHandler(context.RequestServices.GetRequiredService<IProblemDetailsService>()).TryHandleAsync(context, problem, context.RequestAborted);
+    public static IEndpointRouteBuilder MapApiTokenEndpoints(this IEndpointRouteBuilder api)
+    {
+        ApiTokensApi.Map(api);
+        return api;
+    }
 
     private static Guid? TokenTenant(ClaimsPrincipal user) =>
-        user.FindFirstValue(ApiTokenClaims.TokenId) is not null && Guid.TryParse(user.FindFirstValue(ConnectJwtDefaults.TenantIdClaim), out var id) ? id : null;
+        user.FindFirstValue(AppClaims.TokenId) is not null && Guid.TryParse(user.FindFirstValue(ConnectJwtDefaults.TenantIdClaim), out var id) ? id : null;
 }

@@ -7,7 +7,7 @@ namespace ConnectApp.Audit;
 internal sealed class AuditLog(AppDbContext db, TimeProvider time)
 {
     public void Add(Guid tenantId, string actor, string action, string subject, Guid? recordId, Guid? fieldId, JsonNode? oldValue, JsonNode? newValue) =>
-        db.AuditEntries.Add(new AuditEntry
+        db.Set<AuditEntry>().Add(new AuditEntry
         {
             TenantId = tenantId,
             OccurredAt = time.GetUtcNow(),

@@ -2,6 +2,7 @@ using System.Data;
 using System.Text.Json.Nodes;
 using ConnectApp.Fields;
 using ConnectApp.Persistence;
+using ConnectApp.Records;
 using ConnectApp.Roles;
 using CsvHelper;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -18,7 +19,7 @@ internal static class CsvExport
 {
     public const int PageSize = 1000;
 
-    public static IEndpointRouteBuilder MapCsvExportEndpoints(this IEndpointRouteBuilder app)
+    internal static IEndpointRouteBuilder MapCsvExportEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/organizations/export.csv", (AppDbContext db, HttpContext c) => Export(RecordEntity.Organization, db, c.RequestAborted))
             .WithTags("CSV export").RequireAuthorization(RolesFeature.Agent);
@@ -52,7 +53,7 @@ internal static class CsvExport
         (string Name, Guid Id)? last = null;
         while (true)
         {
-            var query = db.Records.AsNoTracking().Where(r => r.Entity == entity);
+            var query = db.Set<Record>().AsNoTracking().Where(r => r.Entity == entity);
             if (last is var (lastName, lastId))
             {
                 query = query.Where(r => string.Compare(r.Name, lastName) > 0 || (r.Name == lastName && r.Id.CompareTo(lastId) > 0));
@@ -96,8 +97,8 @@ internal static class CsvExport
     }
 
     private static async Task<Dictionary<Guid, List<string>>> OrganizationJsmIdsAsync(AppDbContext db, List<Guid> customerIds, CancellationToken ct) =>
-        (await (from m in db.Memberships.AsNoTracking()
-                join o in db.Records.AsNoTracking() on m.OrganizationId equals o.Id
+        (await (from m in db.Set<Membership>().AsNoTracking()
+                join o in db.Set<Record>().AsNoTracking() on m.OrganizationId equals o.Id
                 where customerIds.Contains(m.CustomerId)
                 orderby o.ExternalId
                 select new { m.CustomerId, o.ExternalId }).ToListAsync(ct))

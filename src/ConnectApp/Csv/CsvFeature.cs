@@ -6,12 +6,12 @@ namespace ConnectApp.Csv;
 internal static class CsvFeature
 {
     public static IServiceCollection AddCsv(this IServiceCollection services) =>
-        services.AddKeyedScoped<IJobHandler, ImportProcessor>(ImportProcessor.Kind);
+        services.AddScoped<ImportWriter>().AddKeyedScoped<IJobHandler, ImportProcessor>(ImportProcessor.Kind);
 
     public static IEndpointRouteBuilder MapCsvEndpoints(this IEndpointRouteBuilder api)
     {
         api.MapCsvExportEndpoints();
-        api.MapImportsEndpoints();
+        ImportsApi.Map(api);
         return api;
     }
 }

@@ -1,8 +1,7 @@
+using ConnectApp.Api;
 using ConnectApp.Fields;
 using ConnectApp.Jobs;
 using ConnectApp.Persistence;
-using ConnectApp.Records;
-using ConnectApp.Roles;
 using CsvHelper;
 using Microsoft.EntityFrameworkCore;
 
@@ -11,10 +10,10 @@ namespace ConnectApp.Csv;
 /// <summary>
 /// Runs an import job in the worker, under the job's tenant. Two streaming passes over the stored file: the first
 /// counts the rows (so progress has a total) and proves the file is readable CSV before anything is applied; the second parses each row against the field definitions and applies valid rows through
-/// <see cref="RecordWriter"/> in batches. Each batch commits with its error rows and the job's progress, which is
+/// <see cref="ImportWriter"/> in batches. Each batch commits with its error rows and the job's progress, which is
 /// the checkpoint: a job resumed after a crash or restart skips the rows already done.
 /// </summary>
-internal sealed class ImportProcessor(AppDbContext db, RecordWriter writer, TimeProvider time, ILogger<ImportProcessor> logger) : IJobHandler
+internal sealed class ImportProcessor(AppDbContext db, ImportWriter writer, TimeProvider time, ILogger<ImportProcessor> logger) : IJobHandler
 {
     public const string Kind = "csv-import";
 
@@ -93,11 +92,11 @@ internal sealed class ImportProcessor(AppDbContext db, RecordWriter writer, Time
             // resuming: these rows were applied (or reported) by an earlier run
         }
 
-        var caller = new Caller(job.TenantId, job.CreatedBy, job.CreatedBy.StartsWith("token:", StringComparison.Ordinal) ? null : job.CreatedBy, AppRole.Agent);
+        var caller = Caller.ForBackgroundWork(job.TenantId, job.CreatedBy);
         while (true)
         {
-            var rows = new List<RecordWriter.ImportRow>(ImportLimits.BatchRows);
-            var errors = new List<RecordWriter.ImportRowError>();
+            var rows = new List<ImportWriter.ImportRow>(ImportLimits.BatchRows);
+            var errors = new List<ImportWriter.ImportRowError>();
             var read = 0;
             while (read < ImportLimits.BatchRows && await reader.ReadAsync(cancellationToken))
             {
@@ -125,7 +124,7 @@ internal sealed class ImportProcessor(AppDbContext db, RecordWriter writer, Time
     }
 
     /// <summary>One row's cells as the writer takes them, or null (and errors) when the row as a whole is unusable.</summary>
-    private static RecordWriter.ImportRow? Parse(CsvReader reader, int row, ImportHeader header, bool badRow, List<RecordWriter.ImportRowError> errors)
+    private static ImportWriter.ImportRow? Parse(CsvReader reader, int row, ImportHeader header, bool badRow, List<ImportWriter.ImportRowError> errors)
     {
         var cells = new string[reader.FieldCount];
         for (var i = 0; i < cells.Length; i++)
@@ -156,9 +155,9 @@ internal sealed class ImportProcessor(AppDbContext db, RecordWriter writer, Time
         {
             var text = cells[f.Index];
             var (value, error) = FieldValues.FromText(f.Field, text);
-            return new RecordWriter.ImportCell(f.Field, text, value, error);
+            return new ImportWriter.ImportCell(f.Field, text, value, error);
         }).ToList();
-        return new RecordWriter.ImportRow(
+        return new ImportWriter.ImportRow(
             row,
             externalId,
             header.NameIndex is { } n ? cells[n] : null,
@@ -169,7 +168,7 @@ internal sealed class ImportProcessor(AppDbContext db, RecordWriter writer, Time
     }
 
     /// <summary>Applies a batch and records its errors and the job's progress in one transaction; false if the job moved on without us.</summary>
-    private async Task<bool> CommitBatchAsync(ImportJob job, Caller caller, List<RecordWriter.ImportRow> rows, List<RecordWriter.ImportRowError> errors, int read, CancellationToken cancellationToken)
+    private async Task<bool> CommitBatchAsync(ImportJob job, Caller caller, List<ImportWriter.ImportRow> rows, List<ImportWriter.ImportRowError> errors, int read, CancellationToken cancellationToken)
     {
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         var doneInDatabase = await db.Database.SqlQuery<int>($"SELECT done_rows AS \"Value\" FROM import_jobs WHERE id = {job.Id} FOR UPDATE").SingleAsync(cancellationToken);
@@ -178,7 +177,7 @@ internal sealed class ImportProcessor(AppDbContext db, RecordWriter writer, Time
             return false;
         }
 
-        var result = rows.Count == 0 ? new RecordWriter.ImportBatchResult(0, 0, []) : await writer.ImportBatchAsync(caller, job.Entity, rows, cancellationToken);
+        var result = rows.Count == 0 ? new ImportWriter.ImportBatchResult(0, 0, []) : await writer.ApplyAsync(caller, job.Entity, rows, cancellationToken);
         var all = errors.Concat(result.Errors).OrderBy(e => e.Row).ToList();
         foreach (var error in all)
         {

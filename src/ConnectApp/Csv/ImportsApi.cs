@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text;
+using ConnectApp.Api;
 using ConnectApp.Fields;
 using ConnectApp.Jobs;
 using ConnectApp.Persistence;
 using ConnectApp.Problems;
-using ConnectApp.Records;
 using ConnectApp.Roles;
 using CsvHelper;
 using Microsoft.AspNetCore.Http.Features;
@@ -37,36 +37,36 @@ internal static class ImportsApi
 
     public sealed record ImportErrorView(int Row, string? Column, string Reason);
 
-    public static IEndpointRouteBuilder MapImportsEndpoints(this IEndpointRouteBuilder app)
+    internal static void Map(IEndpointRouteBuilder api)
     {
-        var imports = app.MapGroup("/imports").WithTags("CSV import").RequireAuthorization(RolesFeature.Agent);
+        var imports = api.MapGroup("/imports").WithTags("CSV import").RequireAuthorization(RolesFeature.Agent);
         // No .Accepts("text/csv"): routing would answer a wrong content type itself (a bare 415, before authentication
         // sees the endpoint); the handler refuses it with a ProblemDetails code instead.
-        imports.MapPost("/", UploadAsync);
-        imports.MapGet("/{id:guid}", GetAsync);
-        imports.MapGet("/{id:guid}/errors", ErrorsAsync);
-        imports.MapGet("/{id:guid}/errors.csv", ErrorsCsvAsync);
-        return app;
+        imports.MapPost("/", UploadAsync).Problems(
+            CsvProblems.Entity, CsvProblems.UnsupportedMediaType, CsvProblems.UnsupportedCharset, CsvProblems.TooLarge, CsvProblems.Empty,
+            CsvProblems.HeaderTooLong, CsvProblems.HeaderMalformed, CsvProblems.HeaderInvalid, CsvProblems.Encoding);
+        imports.MapGet("/{id:guid}", GetAsync).Problems(CommonProblems.NotFound);
+        imports.MapGet("/{id:guid}/errors", ErrorsAsync).Problems(CommonProblems.NotFound, ApiProblems.CursorMalformed);
+        imports.MapGet("/{id:guid}/errors.csv", ErrorsCsvAsync).Problems(CommonProblems.NotFound);
     }
 
-    private static async Task<Accepted<ImportJobView>> UploadAsync(string? entity, HttpContext context, AppDbContext db, JobQueue queue, TimeProvider time, CancellationToken ct)
+    private static async Task<Accepted<ImportJobView>> UploadAsync(string? entity, Caller caller, HttpContext context, AppDbContext db, JobQueue queue, TimeProvider time, CancellationToken ct)
     {
-        var caller = await Caller.FromAsync(context);
         var recordEntity = entity switch
         {
             "organization" => RecordEntity.Organization,
             "customer" => RecordEntity.Customer,
-            _ => throw AppProblem.BadRequest("import.entity", "Say what the file holds: ?entity=organization or ?entity=customer."),
+            _ => throw CsvProblems.Entity.Problem("Say what the file holds: ?entity=organization or ?entity=customer."),
         };
         var request = context.Request;
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) || !mediaType.MediaType.Equals(CsvFormat.ContentType, StringComparison.OrdinalIgnoreCase))
         {
-            throw new AppProblem(415, "import.unsupported_media_type", "Send the file itself as the body, with Content-Type: text/csv.");
+            throw CsvProblems.UnsupportedMediaType.Problem("Send the file itself as the body, with Content-Type: text/csv.");
         }
 
         if (mediaType.Charset.HasValue && !mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
         {
-            throw new AppProblem(415, "import.unsupported_charset", "The file must be UTF-8 (charset=utf-8).");
+            throw CsvProblems.UnsupportedCharset.Problem("The file must be UTF-8 (charset=utf-8).");
         }
 
         if (request.ContentLength > ImportLimits.MaxFileBytes)
@@ -140,7 +140,7 @@ internal static class ImportsApi
         long after = 0;
         if (cursor is not null && !long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out after))
         {
-            throw AppProblem.BadRequest("cursor_malformed", "The cursor is not one this API returned.");
+            throw ApiProblems.CursorMalformed.Problem("The cursor is not one this API returned.");
         }
 
         var rows = await db.Set<ImportError>().AsNoTracking().Where(e => e.JobId == id && e.Id > after).OrderBy(e => e.Id).Take(size + 1).ToListAsync(ct);
@@ -190,13 +190,13 @@ internal static class ImportsApi
     {
         if (start.IsEmpty)
         {
-            throw AppProblem.BadRequest("import.empty", "The file is empty; send a header row and data rows.");
+            throw CsvProblems.Empty.Problem("The file is empty; send a header row and data rows.");
         }
 
         var end = HeaderEnd(start);
         if (end < 0 && more)
         {
-            throw AppProblem.BadRequest("import.header_too_long", $"The header row must fit in the first {ImportLimits.ChunkBytes / 1024} KiB of the file.");
+            throw CsvProblems.HeaderTooLong.Problem($"The header row must fit in the first {ImportLimits.ChunkBytes / 1024} KiB of the file.");
         }
 
         string text;
@@ -214,13 +214,13 @@ internal static class ImportsApi
         reader.ReadHeader();
         if (reader.Headers.Count == 0 || malformed)
         {
-            throw AppProblem.BadRequest("import.header_malformed", "The first row must be a CSV header: column names separated by commas.");
+            throw CsvProblems.HeaderMalformed.Problem("The first row must be a CSV header: column names separated by commas.");
         }
 
         var (_, errors) = ImportHeader.Resolve(entity, reader.Headers, catalog);
         if (errors.Count > 0)
         {
-            throw new AppProblem(400, "import.header_invalid", "The header names columns this import cannot use, or lacks the identity column; nothing was stored.", errors);
+            throw CsvProblems.HeaderInvalid.Problem("The header names columns this import cannot use, or lacks the identity column; nothing was stored.", errors);
         }
     }
 
@@ -274,8 +274,8 @@ internal static class ImportsApi
         }
     }
 
-    private static AppProblem EncodingProblem() => AppProblem.BadRequest("import.encoding", "The file must be UTF-8 text; nothing was stored.");
+    private static AppProblem EncodingProblem() => CsvProblems.Encoding.Problem("The file must be UTF-8 text; nothing was stored.");
 
     private static AppProblem TooLarge() =>
-        new(413, "import.too_large", $"The file is larger than {ImportLimits.MaxFileBytes / (1024 * 1024)} MB; split it into smaller files.");
+        CsvProblems.TooLarge.Problem($"The file is larger than {ImportLimits.MaxFileBytes / (1024 * 1024)} MB; split it into smaller files.");
 }

@@ -19,7 +19,7 @@ internal sealed class FieldCatalog(IReadOnlyList<FieldDefinition> fields)
 
     public static async Task<FieldCatalog> LoadAsync(AppDbContext db, RecordEntity entity, CancellationToken cancellationToken)
     {
-        var fields = await db.FieldDefinitions.AsNoTracking()
+        var fields = await db.Set<FieldDefinition>().AsNoTracking()
             .Where(f => f.Entity == entity)
             .Include(f => f.Options.OrderBy(o => o.Position))
             .OrderBy(f => f.Position).ThenBy(f => f.Key)
@@ -30,10 +30,14 @@ internal sealed class FieldCatalog(IReadOnlyList<FieldDefinition> fields)
     /// <summary>Both entities' catalogs in one query (the issue panel and the portal need both).</summary>
     public static async Task<(FieldCatalog Organization, FieldCatalog Customer)> LoadBothAsync(AppDbContext db, CancellationToken cancellationToken)
     {
-        var fields = await db.FieldDefinitions.AsNoTracking()
+        var fields = await db.Set<FieldDefinition>().AsNoTracking()
             .Include(f => f.Options.OrderBy(o => o.Position))
             .OrderBy(f => f.Position).ThenBy(f => f.Key)
             .ToListAsync(cancellationToken);
         return (new FieldCatalog(fields.Where(f => f.Entity == RecordEntity.Organization).ToList()), new FieldCatalog(fields.Where(f => f.Entity == RecordEntity.Customer).ToList()));
     }
+
+    /// <summary>Field id → key for <paramref name="fieldIds"/> (archived fields included), e.g. to label history entries.</summary>
+    public static async Task<IReadOnlyDictionary<Guid, string>> KeysAsync(AppDbContext db, IReadOnlyCollection<Guid> fieldIds, CancellationToken cancellationToken) =>
+        await db.Set<FieldDefinition>().AsNoTracking().Where(f => fieldIds.Contains(f.Id)).ToDictionaryAsync(f => f.Id, f => f.Key, cancellationToken);
 }

@@ -1,10 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using ConnectApp.Api;
 using ConnectApp.Audit;
 using ConnectApp.Persistence;
 using ConnectApp.Problems;
-using ConnectApp.Records;
 using Microsoft.EntityFrameworkCore;
 
 namespace ConnectApp.Fields;
@@ -17,6 +17,7 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
 {
     public const int MaxFieldsPerTenant = 1_000;
     public const int MaxOptionsPerField = 1_000;
+    public const int MaxOptionLabel = 255;
 
     public sealed record FieldInput(
         RecordEntity Entity, string Key, string Label, string? Description, FieldType Type, bool Required, FieldVisibility Visibility,
@@ -45,17 +46,17 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
             throw AppProblem.Validation(errors);
         }
 
-        if (await db.FieldDefinitions.CountAsync(cancellationToken) >= MaxFieldsPerTenant)
+        if (await db.Set<FieldDefinition>().CountAsync(cancellationToken) >= MaxFieldsPerTenant)
         {
-            throw AppProblem.Conflict("field.limit", $"A site can have at most {MaxFieldsPerTenant} fields (archived ones count).");
+            throw FieldProblems.Limit.Problem($"A site can have at most {MaxFieldsPerTenant} fields (archived ones count).");
         }
 
-        if (await db.FieldDefinitions.AnyAsync(f => f.Entity == input.Entity && f.Key == input.Key, cancellationToken))
+        if (await db.Set<FieldDefinition>().AnyAsync(f => f.Entity == input.Entity && f.Key == input.Key, cancellationToken))
         {
-            throw AppProblem.Conflict("field.key_taken", $"A field with key '{input.Key}' already exists (keys stay taken when archived).");
+            throw FieldProblems.KeyTaken.Problem($"A field with key '{input.Key}' already exists (keys stay taken when archived).");
         }
 
-        var position = await db.FieldDefinitions.Where(f => f.Entity == input.Entity).MaxAsync(f => (int?)f.Position, cancellationToken) ?? -1;
+        var position = await db.Set<FieldDefinition>().Where(f => f.Entity == input.Entity).MaxAsync(f => (int?)f.Position, cancellationToken) ?? -1;
         var now = time.GetUtcNow();
         var field = new FieldDefinition
         {
@@ -77,7 +78,7 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
             UpdatedAt = now,
         };
         field.Options.AddRange(options.Select((label, i) => new FieldOption { Id = Guid.NewGuid(), TenantId = caller.TenantId, FieldId = field.Id, Label = label.Trim(), Position = i }));
-        db.FieldDefinitions.Add(field);
+        db.Set<FieldDefinition>().Add(field);
         audit.Add(caller.TenantId, caller.Actor, "field.created", "field", null, field.Id, null, Snapshot(field));
         await SaveAsync(cancellationToken);
         return field;
@@ -114,7 +115,7 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
 
     public async Task<IReadOnlyList<FieldDefinition>> ReorderAsync(Caller caller, RecordEntity entity, IReadOnlyList<Guid> orderedIds, CancellationToken cancellationToken)
     {
-        var fields = await db.FieldDefinitions.Where(f => f.Entity == entity).ToListAsync(cancellationToken);
+        var fields = await db.Set<FieldDefinition>().Where(f => f.Entity == entity).ToListAsync(cancellationToken);
         if (orderedIds.Any(id => fields.All(f => f.Id != id)))
         {
             throw AppProblem.NotFound("A field in fieldIds");
@@ -122,7 +123,7 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
 
         if (orderedIds.Count != fields.Count || orderedIds.Distinct().Count() != fields.Count || orderedIds.Any(id => fields.All(f => f.Id != id)))
         {
-            throw AppProblem.BadRequest("field.reorder_mismatch", "Send every field id of the entity exactly once, in the new order.");
+            throw FieldProblems.ReorderMismatch.Problem("Send every field id of the entity exactly once, in the new order.");
         }
 
         for (var i = 0; i < orderedIds.Count; i++)
@@ -145,12 +146,12 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
         var field = await LoadAsync(fieldId, expectedVersion, cancellationToken);
         if (!field.Type.HasOptions())
         {
-            throw AppProblem.BadRequest("field.no_options", "Only select and multi-select fields have options.");
+            throw FieldProblems.NoOptions.Problem("Only select and multi-select fields have options.");
         }
 
         if (field.Options.Count >= MaxOptionsPerField)
         {
-            throw AppProblem.Conflict("field.option_limit", $"A field can have at most {MaxOptionsPerField} options (retired ones count).");
+            throw FieldProblems.OptionLimit.Problem($"A field can have at most {MaxOptionsPerField} options (retired ones count).");
         }
 
         var errors = new Dictionary<string, string[]>();
@@ -161,7 +162,7 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
         }
 
         var option = new FieldOption { Id = Guid.NewGuid(), TenantId = caller.TenantId, FieldId = field.Id, Label = label.Trim(), Position = field.Options.Count == 0 ? 0 : field.Options.Max(o => o.Position) + 1 };
-        db.FieldOptions.Add(option); // EF's fix-up adds it to field.Options
+        db.Set<FieldOption>().Add(option); // EF's fix-up adds it to field.Options
         Touch(field);
         audit.Add(caller.TenantId, caller.Actor, "option.added", "field", null, field.Id, null, new JsonObject { ["id"] = option.Id.ToString(), ["label"] = option.Label });
         await SaveAsync(cancellationToken);
@@ -203,7 +204,7 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
 
         if (orderedIds.Count != field.Options.Count || orderedIds.Distinct().Count() != field.Options.Count || orderedIds.Any(id => field.Options.All(o => o.Id != id)))
         {
-            throw AppProblem.BadRequest("option.reorder_mismatch", "Send every option id of the field exactly once, in the new order.");
+            throw FieldProblems.OptionReorderMismatch.Problem("Send every option id of the field exactly once, in the new order.");
         }
 
         for (var i = 0; i < orderedIds.Count; i++)
@@ -218,87 +219,20 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
     }
 
     /// <summary>
-    /// Changes a field's type. Every stored value is converted through its text form; the change happens only if
-    /// every value converts without loss (its text form is unchanged). Otherwise 409 lists the values that would
-    /// not convert, and nothing changes. Converting to a select creates options from the distinct values.
+    /// Makes <paramref name="field"/> (loaded with <see cref="LoadAsync"/>) the <paramref name="newType"/>, with the
+    /// options a select needs, audited as field.type_changed. The values are the caller's to convert, in the same
+    /// transaction (Records' FieldTypeChange does both); nothing is saved here.
     /// </summary>
-    public async Task<FieldDefinition> ChangeTypeAsync(Caller caller, Guid fieldId, int expectedVersion, FieldType newType, decimal? min, decimal? max, int? decimals, CancellationToken cancellationToken)
+    public void ApplyTypeChange(Caller caller, FieldDefinition field, FieldType newType, decimal? min, decimal? max, int? decimals, IReadOnlyList<FieldOption> newOptions)
     {
-        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-        var field = await LoadAsync(fieldId, expectedVersion, cancellationToken);
-        if (field.Type == newType)
-        {
-            throw AppProblem.BadRequest("field.same_type", "The field already has that type.");
-        }
-
-        var errors = new Dictionary<string, string[]>();
-        ValidateCommon(field.Label, field.Description, min, max, decimals, newType, errors);
-        if (errors.Count > 0)
-        {
-            throw AppProblem.Validation(errors);
-        }
-
-        var key = field.Id.ToString();
-        var records = await db.Records.FromSql($"SELECT * FROM records WHERE entity = {field.Entity.ToString()} AND jsonb_exists(field_values, {key}) FOR UPDATE").ToListAsync(cancellationToken);
-        var target = new FieldDefinition
-        {
-            Id = field.Id,
-            TenantId = field.TenantId,
-            Entity = field.Entity,
-            Key = field.Key,
-            Label = field.Label,
-            Type = newType,
-            Required = false,
-            Visibility = field.Visibility,
-            Min = min,
-            Max = max,
-            Decimals = decimals,
-        };
-        var texts = records.Select(r => (Record: r, Text: FieldValues.ToText(field, JsonNode.Parse(r.ValuesJson)![key]))).ToList();
-        if (newType.HasOptions())
-        {
-            target.Options.AddRange(field.Type.HasOptions()
-                ? field.Options
-                : texts.SelectMany(t => newType == FieldType.MultiSelect ? t.Text.Split(FieldValues.MultiSeparator, StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : [t.Text])
-                    .Where(t => t.Length is > 0 and <= 255)
-                    .Distinct(StringComparer.OrdinalIgnoreCase)
-                    .Select((label, i) => new FieldOption { Id = Guid.NewGuid(), TenantId = field.TenantId, FieldId = field.Id, Label = label, Position = i }));
-            if (target.Options.Count > MaxOptionsPerField)
-            {
-                throw AppProblem.Conflict("field.option_limit", $"Converting would create {target.Options.Count} options; at most {MaxOptionsPerField} are allowed.");
-            }
-        }
-
-        var converted = new List<(Record Record, JsonNode? Old, JsonNode New)>();
-        var refused = new List<object>();
-        foreach (var (record, text) in texts)
-        {
-            var (value, error) = FieldValues.FromText(target, text);
-            if (value is null || error is not null || FieldValues.ToText(target, value) != text)
-            {
-                refused.Add(new { recordId = record.Id, name = record.Name, value = text, reason = error ?? $"would become '{(value is null ? string.Empty : FieldValues.ToText(target, value))}'" });
-                continue;
-            }
-
-            converted.Add((record, JsonNode.Parse(record.ValuesJson)![key]?.DeepClone(), value));
-        }
-
-        if (refused.Count > 0)
-        {
-            throw new AppProblem(409, "field.type_change_lossy", $"{refused.Count} value(s) would not convert to {newType} without loss; nothing was changed.")
-            {
-                Extra = new { total = refused.Count, values = refused.Take(200) },
-            };
-        }
-
         var before = Snapshot(field);
         if (newType.HasOptions() && !field.Type.HasOptions())
         {
-            db.FieldOptions.AddRange(target.Options);
+            db.Set<FieldOption>().AddRange(newOptions);
         }
         else if (!newType.HasOptions() && field.Type.HasOptions())
         {
-            db.FieldOptions.RemoveRange(field.Options);
+            db.Set<FieldOption>().RemoveRange(field.Options);
         }
 
         field.Type = newType;
@@ -306,31 +240,17 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
         field.Max = newType == FieldType.Number ? max : null;
         field.Decimals = newType == FieldType.Number ? decimals : null;
         Touch(field);
-        var now = time.GetUtcNow();
-        foreach (var (record, old, value) in converted)
-        {
-            var values = JsonNode.Parse(record.ValuesJson)!.AsObject();
-            values[key] = value.DeepClone();
-            record.ValuesJson = values.ToJsonString();
-            record.Version++;
-            record.UpdatedAt = now;
-            audit.Add(caller.TenantId, caller.Actor, "value.converted", RecordWriter.Subject(record.Entity), record.Id, field.Id, old, value.DeepClone());
-        }
-
         audit.Add(caller.TenantId, caller.Actor, "field.type_changed", "field", null, field.Id, before, Snapshot(field));
-        await SaveAsync(cancellationToken);
-        await tx.CommitAsync(cancellationToken);
-        catalogs.Invalidate(field.TenantId); // again after commit: a read between save and commit may have cached the old catalog
-        return field;
     }
 
-    private async Task<FieldDefinition> LoadAsync(Guid id, int expectedVersion, CancellationToken cancellationToken)
+    /// <summary>The field with its options, tracked, if it is still at <paramref name="expectedVersion"/> (else 412).</summary>
+    public async Task<FieldDefinition> LoadAsync(Guid id, int expectedVersion, CancellationToken cancellationToken)
     {
-        var field = await db.FieldDefinitions.Include(f => f.Options).SingleOrDefaultAsync(f => f.Id == id, cancellationToken)
+        var field = await db.Set<FieldDefinition>().Include(f => f.Options).SingleOrDefaultAsync(f => f.Id == id, cancellationToken)
             ?? throw AppProblem.NotFound("The field");
         if (field.Version != expectedVersion)
         {
-            throw new AppProblem(412, "field.version_mismatch", $"The field changed since you read it (version {field.Version}); reload and try again.");
+            throw FieldProblems.VersionMismatch.Problem($"The field changed since you read it (version {field.Version}); reload and try again.");
         }
 
         return field;
@@ -342,7 +262,7 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
         field.UpdatedAt = time.GetUtcNow();
     }
 
-    private async Task SaveAsync(CancellationToken cancellationToken)
+    public async Task SaveAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -354,15 +274,15 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
         }
         catch (DbUpdateConcurrencyException)
         {
-            throw new AppProblem(412, "field.version_mismatch", "The field changed while you saved; reload and try again.");
+            throw FieldProblems.VersionMismatch.Problem("The field changed while you saved; reload and try again.");
         }
         catch (DbUpdateException e) when (e.InnerException is Npgsql.PostgresException { SqlState: "23505" })
         {
-            throw AppProblem.Conflict("field.key_taken", "A field with that key already exists.");
+            throw FieldProblems.KeyTaken.Problem("A field with that key already exists.");
         }
     }
 
-    private static void ValidateCommon(string label, string? description, decimal? min, decimal? max, int? decimals, FieldType type, Dictionary<string, string[]> errors)
+    public static void ValidateCommon(string label, string? description, decimal? min, decimal? max, int? decimals, FieldType type, Dictionary<string, string[]> errors)
     {
         if (string.IsNullOrWhiteSpace(label) || label.Length > 255)
         {
@@ -399,9 +319,9 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
         }
 
         var problems = new List<string>();
-        if (labels.Any(l => string.IsNullOrWhiteSpace(l) || l.Trim().Length > 255))
+        if (labels.Any(l => string.IsNullOrWhiteSpace(l) || l.Trim().Length > MaxOptionLabel))
         {
-            problems.Add("option labels must be 1 to 255 characters");
+            problems.Add($"option labels must be 1 to {MaxOptionLabel} characters");
         }
 
         if (labels.Any(l => l.Contains(FieldValues.MultiSeparator, StringComparison.Ordinal)))

@@ -14,8 +14,7 @@ internal static class AppConfiguration
 
     public static void AddConnectOptions(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<ConnectOptions>()
-            .Configure(o =>
+        services.AddValidatedOptions<ConnectOptions>(o =>
             {
                 o.AppKey = configuration["APP_KEY"] ?? "com.connectapp.local";
                 var baseUrl = configuration["APP_BASE_URL"] ?? $"http://localhost:{Port(configuration)}";
@@ -30,25 +29,6 @@ internal static class AppConfiguration
                     o.AllowedHostSuffixes.Add(suffix);
                 }
             })
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-    }
-
-    /// <summary>Resolves every validated options class once, so a bad value stops start-up with one clear line.</summary>
-    public static string? FindConfigurationError(IServiceProvider services, params Func<IServiceProvider, object>[] resolvers)
-    {
-        try
-        {
-            foreach (var resolve in resolvers)
-            {
-                _ = resolve(services);
-            }
-
-            return null;
-        }
-        catch (Microsoft.Extensions.Options.OptionsValidationException e)
-        {
-            return string.Join(" ", e.Failures.Select(f => f.Replace("DataAnnotation validation failed for ", string.Empty, StringComparison.Ordinal)));
-        }
+            .ValidateDataAnnotations();
     }
 }

@@ -2,10 +2,19 @@ using System.Net;
 using System.Text.Json.Nodes;
 using AtlassianConnect;
 using AtlassianConnect.Outgoing;
+using ConnectApp.Problems;
 
 namespace ConnectApp.Jira;
 
-internal sealed class JiraUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+/// <summary>Problems of calls to Jira.</summary>
+internal static class JiraProblems
+{
+    /// <summary>Jira did not answer, or answered in a way that tells us nothing (429, 5xx): the caller may retry.</summary>
+    public static readonly ProblemType Unavailable = new(503, "jira.unavailable");
+
+    public static AppProblem UnavailableProblem(string why, Exception? inner = null) =>
+        new(Unavailable, "Jira did not answer; try again shortly.", inner: new HttpRequestException(why, inner)) { RetryAfterSeconds = 5 };
+}
 
 /// <summary>Calls a tenant's Jira as the app (JWT-signed, only to the tenant's stored baseUrl).</summary>
 internal sealed class JiraClient(HttpClient http)
@@ -29,11 +38,11 @@ internal sealed class JiraClient(HttpClient http)
         }
         catch (HttpRequestException e)
         {
-            throw new JiraUnavailableException("Jira permission check failed", e);
+            throw JiraProblems.UnavailableProblem("Jira permission check failed", e);
         }
         catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new JiraUnavailableException("Jira permission check timed out", e);
+            throw JiraProblems.UnavailableProblem("Jira permission check timed out", e);
         }
 
         using (response)
@@ -47,7 +56,7 @@ internal sealed class JiraClient(HttpClient http)
             {
                 // 429, 5xx, or 401/403/404 (our token refused, the site moved): we cannot tell the role, so we refuse
                 // to guess; nothing is cached and the caller gets 503 and may retry.
-                throw new JiraUnavailableException($"Jira answered {(int)response.StatusCode} to the permission check");
+                throw JiraProblems.UnavailableProblem($"Jira answered {(int)response.StatusCode} to the permission check");
             }
 
             var body = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken);

@@ -1,4 +1,3 @@
-using ConnectApp.Hosting;
 using ConnectApp.Persistence;
 
 namespace ConnectApp.Jobs;
@@ -114,20 +113,5 @@ internal sealed class JobQueueWorker(IServiceScopeFactory scopes, JobQueue queue
             // A missed renewal only risks a second worker resuming the job later, which handlers tolerate.
             logger.LogWarning(e, "Could not renew the lease of job {JobId}", id);
         }
-    }
-}
-
-internal static class JobsFeature
-{
-    public static IServiceCollection AddJobs(this IServiceCollection services, ProcessRole role)
-    {
-        services.AddSingleton<JobSignal>();
-        services.AddSingleton<JobQueue>();
-        if (role.RunsWorker())
-        {
-            services.AddHostedService<JobQueueWorker>();
-        }
-
-        return services;
     }
 }

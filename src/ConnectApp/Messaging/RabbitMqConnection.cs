@@ -71,18 +71,3 @@ internal sealed class RabbitMqConnection(IOptions<RabbitMqOptions> options) : IA
         _gate.Dispose();
     }
 }
-
-internal static class MessagingFeature
-{
-    public static IServiceCollection AddMessaging(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddOptions<RabbitMqOptions>()
-            .Configure(o => o.Url = configuration["RABBITMQ_URL"] is { Length: > 0 } url ? url
-                : configuration["CLOUDAMQP_URL"] is { Length: > 0 } cloud ? cloud
-                : RabbitMqOptions.LocalDefault)
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<RabbitMqOptions>, RabbitMqOptionsValidator>();
-        services.AddSingleton<RabbitMqConnection>();
-        return services;
-    }
-}

@@ -1,3 +1,4 @@
+using ConnectApp.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.Extensions.Options;
@@ -9,13 +10,13 @@ internal static class PersistenceFeature
 {
     public static IServiceCollection AddPersistence(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<DatabaseOptions>().Configure(o => o.Url = configuration["DATABASE_URL"] is { Length: > 0 } url ? url : DatabaseOptions.LocalDefault).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
+        services.AddValidatedOptions<DatabaseOptions, DatabaseOptionsValidator>(o => o.Url = configuration["DATABASE_URL"] is { Length: > 0 } url ? url : DatabaseOptions.LocalDefault);
         services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString).Build());
         services.AddScoped<TenantScope>();
         services.AddScoped<TenantConnectionInterceptor>();
         services.AddDbContext<AppDbContext>((sp, o) => Configure(o, sp.GetRequiredService<NpgsqlDataSource>())
             .AddInterceptors(sp.GetRequiredService<TenantConnectionInterceptor>()));
+        services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgresql", tags: [HealthTags.Ready], timeout: TimeSpan.FromSeconds(5));
         return services;
     }
 

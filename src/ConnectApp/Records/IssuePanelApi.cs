@@ -1,3 +1,4 @@
+using ConnectApp.Api;
 using ConnectApp.Fields;
 using ConnectApp.Persistence;
 using ConnectApp.Problems;
@@ -19,33 +20,29 @@ internal static class IssuePanelApi
 
     public sealed record IssuePanel(IReadOnlyList<Person> People, IReadOnlyList<RecordView> Organizations, IReadOnlyList<FieldView> CustomerFields, IReadOnlyList<FieldView> OrganizationFields);
 
-    public static IEndpointRouteBuilder MapIssuePanelEndpoints(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/issue-panel", GetAsync).WithTags("Issue panel").RequireAuthorization(RolesFeature.Agent);
-        return app;
-    }
+    internal static void Map(IEndpointRouteBuilder api) =>
+        api.MapGet("/issue-panel", GetAsync).WithTags("Issue panel").RequireAuthorization(RolesFeature.Agent).Problems(RecordProblems.IssuePanelAccounts);
 
-    private static async Task<Ok<IssuePanel>> GetAsync(string? reporter, string? participants, HttpContext context, AppDbContext db, FieldCatalogCache catalogs, CancellationToken ct)
+    private static async Task<Ok<IssuePanel>> GetAsync(string? reporter, string? participants, Caller caller, AppDbContext db, FieldCatalogCache catalogs, CancellationToken ct)
     {
-        var caller = await Caller.FromAsync(context);
         var accounts = new[] { reporter }.Concat((participants ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             .Where(a => !string.IsNullOrWhiteSpace(a)).Select(a => a!.Trim()).Distinct(StringComparer.Ordinal).ToList();
         if (accounts.Count == 0 || accounts.Count > MaxAccounts || accounts.Any(a => a.Length > 128))
         {
-            throw AppProblem.BadRequest("issue_panel.accounts", $"Give the reporter (and up to {MaxAccounts - 1} participants) as accountIds of at most 128 characters.");
+            throw RecordProblems.IssuePanelAccounts.Problem($"Give the reporter (and up to {MaxAccounts - 1} participants) as accountIds of at most 128 characters.");
         }
 
         // One connection for the whole read (the tenant setting is sent once) and one query for the customers with
         // their organizations; the field catalogs usually come from the cache. Two round trips in all.
         await db.Database.OpenConnectionAsync(ct);
         var (organizationFields, customerFields) = await catalogs.GetBothAsync(caller.TenantId, db, ct);
-        var rows = await db.Records.AsNoTracking()
+        var rows = await db.Set<Record>().AsNoTracking()
             .Where(r => r.Entity == RecordEntity.Customer && accounts.Contains(r.ExternalId))
             .Select(r => new
             {
                 Record = r,
-                Organizations = db.Memberships.Where(m => m.CustomerId == r.Id)
-                    .Join(db.Records, m => m.OrganizationId, o => o.Id, (m, o) => o)
+                Organizations = db.Set<Membership>().Where(m => m.CustomerId == r.Id)
+                    .Join(db.Set<Record>(), m => m.OrganizationId, o => o.Id, (m, o) => o)
                     .ToList(),
             })
             .ToListAsync(ct);

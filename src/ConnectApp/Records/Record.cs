@@ -1,4 +1,5 @@
 using ConnectApp.Fields;
+using ConnectApp.Tenants;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -10,6 +11,21 @@ namespace ConnectApp.Records;
 /// </summary>
 internal sealed class Record
 {
+    /// <summary>A new record at version 1; the caller adds it to the unit of work.</summary>
+    public static Record New(Guid tenantId, RecordEntity entity, string externalId, string name, string? email, string valuesJson, DateTimeOffset now) => new()
+    {
+        Id = Guid.NewGuid(),
+        TenantId = tenantId,
+        Entity = entity,
+        ExternalId = externalId,
+        Name = name,
+        Email = email,
+        ValuesJson = valuesJson,
+        Version = 1,
+        CreatedAt = now,
+        UpdatedAt = now,
+    };
+
     public Guid Id { get; set; }
 
     public Guid TenantId { get; set; }
@@ -35,6 +51,18 @@ internal sealed class Record
     public DateTimeOffset UpdatedAt { get; set; }
 }
 
+/// <summary>Column lengths of a record, used by the table definition and by every validator (API, bulk, import).</summary>
+internal static class RecordLimits
+{
+    /// <summary>A JSM organization id or an Atlassian accountId (128 is Atlassian's documented accountId maximum).</summary>
+    public const int ExternalId = 128;
+
+    public const int Name = 255;
+
+    /// <summary>RFC 5321's limit on a forward path.</summary>
+    public const int Email = 254;
+}
+
 /// <summary>A customer's membership of an organization.</summary>
 internal sealed class Membership
 {
@@ -52,14 +80,14 @@ internal sealed class RecordConfiguration : IEntityTypeConfiguration<Record>
         builder.ToTable("records");
         builder.HasKey(r => r.Id);
         builder.Property(r => r.Entity).HasConversion<string>().HasMaxLength(16);
-        builder.Property(r => r.ExternalId).HasMaxLength(128);
-        builder.Property(r => r.Name).HasMaxLength(255);
-        builder.Property(r => r.Email).HasMaxLength(254);
+        builder.Property(r => r.ExternalId).HasMaxLength(RecordLimits.ExternalId);
+        builder.Property(r => r.Name).HasMaxLength(RecordLimits.Name);
+        builder.Property(r => r.Email).HasMaxLength(RecordLimits.Email);
         builder.Property(r => r.ValuesJson).HasColumnName("field_values").HasColumnType("jsonb");
         builder.Property(r => r.Version).IsConcurrencyToken();
         builder.HasIndex(r => new { r.TenantId, r.Entity, r.ExternalId }).IsUnique();
         builder.HasIndex(r => new { r.TenantId, r.Entity, r.Name, r.Id });
-        builder.HasOne<Tenants.Tenant>().WithMany().HasForeignKey(r => r.TenantId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<Tenant>().WithMany().HasForeignKey(r => r.TenantId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 

@@ -1,17 +1,17 @@
 using System.Text.Json.Nodes;
+using ConnectApp.Api;
 using ConnectApp.Audit;
 using ConnectApp.Fields;
 using ConnectApp.Persistence;
 using ConnectApp.Problems;
-using ConnectApp.Roles;
 using Microsoft.EntityFrameworkCore;
 
 namespace ConnectApp.Records;
 
 /// <summary>
-/// The one place organizations and customers and their values are written. Every change is validated as a
-/// whole first (a bad value changes nothing), then applied with its audit rows in one transaction; the search
-/// mirror's outbox rows will join that same transaction here.
+/// The one place organizations and customers and their values are written (CSV import batches use its primitives
+/// from Csv/ImportWriter). Every change is validated as a whole first (a bad value changes nothing), then applied
+/// with its audit rows in one transaction.
 /// </summary>
 internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider time)
 {
@@ -22,19 +22,19 @@ internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider
     public async Task<Record> CreateAsync(Caller caller, RecordEntity entity, NewRecord input, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(input.ExternalId) || input.ExternalId.Length > 128)
+        if (string.IsNullOrWhiteSpace(input.ExternalId) || input.ExternalId.Length > RecordLimits.ExternalId)
         {
-            errors[entity == RecordEntity.Organization ? "jsmId" : "accountId"] = ["is required (at most 128 characters)"];
+            errors[IdentityName(entity)] = [$"is required (at most {RecordLimits.ExternalId} characters)"];
         }
 
-        if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > 255)
+        if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > RecordLimits.Name)
         {
-            errors["name"] = ["is required (at most 255 characters)"];
+            errors["name"] = [$"is required (at most {RecordLimits.Name} characters)"];
         }
 
-        if (input.Email is { Length: > 254 })
+        if (input.Email is { Length: > RecordLimits.Email })
         {
-            errors["email"] = ["must be at most 254 characters"];
+            errors["email"] = [$"must be at most {RecordLimits.Email} characters"];
         }
 
         var catalog = await FieldCatalog.LoadAsync(db, entity, cancellationToken);
@@ -42,7 +42,7 @@ internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider
         var changes = Validate(catalog, input.Values ?? new Dictionary<string, JsonNode?>(), caller, errors, values, null);
         if (entity == RecordEntity.Customer && input.OrganizationIds is { Count: > 0 } orgIds)
         {
-            var found = await db.Records.CountAsync(r => r.Entity == RecordEntity.Organization && orgIds.Contains(r.Id), cancellationToken);
+            var found = await db.Set<Record>().CountAsync(r => r.Entity == RecordEntity.Organization && orgIds.Contains(r.Id), cancellationToken);
             if (found != orgIds.Distinct().Count())
             {
                 throw AppProblem.NotFound("An organization in organizationIds");
@@ -54,29 +54,17 @@ internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider
             throw AppProblem.Validation(errors);
         }
 
-        if (await db.Records.AnyAsync(r => r.Entity == entity && r.ExternalId == input.ExternalId, cancellationToken))
+        if (await db.Set<Record>().AnyAsync(r => r.Entity == entity && r.ExternalId == input.ExternalId, cancellationToken))
         {
-            throw AppProblem.Conflict("record.exists", $"A{(entity == RecordEntity.Organization ? "n organization" : " customer")} with that id already exists.");
+            throw RecordProblems.Exists.Problem($"A{(entity == RecordEntity.Organization ? "n organization" : " customer")} with that id already exists.");
         }
 
         var now = time.GetUtcNow();
-        var record = new Record
-        {
-            Id = Guid.NewGuid(),
-            TenantId = caller.TenantId,
-            Entity = entity,
-            ExternalId = input.ExternalId.Trim(),
-            Name = input.Name.Trim(),
-            Email = input.Email?.Trim(),
-            ValuesJson = values.ToJsonString(),
-            Version = 1,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
-        db.Records.Add(record);
+        var record = Record.New(caller.TenantId, entity, input.ExternalId.Trim(), input.Name.Trim(), input.Email?.Trim(), values.ToJsonString(), now);
+        db.Set<Record>().Add(record);
         foreach (var orgId in input.OrganizationIds?.Distinct() ?? [])
         {
-            db.Memberships.Add(new Membership { TenantId = caller.TenantId, CustomerId = record.Id, OrganizationId = orgId });
+            db.Set<Membership>().Add(new Membership { TenantId = caller.TenantId, CustomerId = record.Id, OrganizationId = orgId });
         }
 
         audit.Add(caller.TenantId, caller.Actor, "record.created", Subject(entity), record.Id, null, null, new JsonObject { ["name"] = record.Name });
@@ -91,7 +79,7 @@ internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider
         }
         catch (DbUpdateException e) when (e.InnerException is Npgsql.PostgresException { SqlState: "23505" })
         {
-            throw AppProblem.Conflict("record.exists", "A record with that id already exists.");
+            throw RecordProblems.Exists.Problem("A record with that id already exists.");
         }
 
         return record;
@@ -102,7 +90,7 @@ internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider
     {
         if (record.Version != expectedVersion)
         {
-            throw new AppProblem(412, "record.version_mismatch", $"The record changed since you read it (version {record.Version}, you sent {expectedVersion}); reload and try again.");
+            throw RecordProblems.Stale(record.Version, expectedVersion);
         }
 
         var catalog = await FieldCatalog.LoadAsync(db, record.Entity, cancellationToken);
@@ -126,7 +114,7 @@ internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider
         }
         catch (DbUpdateConcurrencyException)
         {
-            throw new AppProblem(412, "record.version_mismatch", "The record changed while you saved; reload and try again.");
+            throw RecordProblems.VersionMismatch.Problem("The record changed while you saved; reload and try again.");
         }
 
         return record;
@@ -138,12 +126,12 @@ internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider
         var ids = recordIds.Distinct().ToList();
         if (ids.Count == 0 || ids.Count > MaxBulkRecords)
         {
-            throw AppProblem.BadRequest("bulk.size", $"A bulk edit takes 1 to {MaxBulkRecords} records.");
+            throw RecordProblems.BulkSize.Problem($"A bulk edit takes 1 to {MaxBulkRecords} records.");
         }
 
         if (input.Count == 0)
         {
-            throw AppProblem.BadRequest("bulk.no_values", "A bulk edit needs at least one value to set or clear.");
+            throw RecordProblems.BulkNoValues.Problem("A bulk edit needs at least one value to set or clear.");
         }
 
         var catalog = await FieldCatalog.LoadAsync(db, entity, cancellationToken);
@@ -158,13 +146,13 @@ internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider
         var records = new List<Record>(ids.Count);
         foreach (var chunk in ids.Chunk(2000))
         {
-            records.AddRange(await db.Records.FromSql($"SELECT * FROM records WHERE id = ANY({chunk}) FOR UPDATE").Where(r => r.Entity == entity).ToListAsync(cancellationToken));
+            records.AddRange(await db.Set<Record>().FromSql($"SELECT * FROM records WHERE id = ANY({chunk}) FOR UPDATE").Where(r => r.Entity == entity).ToListAsync(cancellationToken));
         }
 
         if (records.Count != ids.Count)
         {
             var missing = ids.Except(records.Select(r => r.Id)).Take(20).ToList();
-            throw new AppProblem(404, "bulk.records_not_found", $"{ids.Count - records.Count} of the records do not exist; nothing was changed.") { Extra = new { missing } };
+            throw new AppProblem(RecordProblems.BulkRecordsNotFound, $"{ids.Count - records.Count} of the records do not exist; nothing was changed.") { Extra = new { missing } };
         }
 
         foreach (var record in records)
@@ -185,207 +173,8 @@ internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider
         return records.Count;
     }
 
-    /// <summary>
-    /// One row of an import, cells already parsed by the CSV reader. A null member is a column the file does not
-    /// have: that part of the record is left as it is. Values hold only the fields the file has columns for.
-    /// </summary>
-    public sealed record ImportRow(
-        int Row, string ExternalId, string? Name, bool HasEmail, string? Email, IReadOnlyList<string>? OrganizationJsmIds, IReadOnlyList<ImportCell> Values);
-
-    /// <summary>
-    /// A field cell: its text, and the value FieldValues.FromText made of it or why it could not. A cell that could not
-    /// be parsed is still "unchanged" when it is exactly the text of the record's current value (a retired option, a
-    /// number outside a since-tightened range): re-importing an export must not fail on values the record already has.
-    /// </summary>
-    public sealed record ImportCell(FieldDefinition Field, string Text, JsonNode? Value, string? Error);
-
-    public sealed record ImportRowError(int Row, string? Column, string Reason);
-
-    public sealed record ImportBatchResult(int Created, int Updated, IReadOnlyList<ImportRowError> Errors);
-
-    /// <summary>
-    /// Creates or updates records of one entity from import rows, matched by JSM id, inside the caller's transaction
-    /// (the importer commits its progress with them). A row with any error changes nothing; an unchanged row writes
-    /// nothing; every change is audited per record and field, with "value.imported". Rows apply in file order, so a
-    /// later row for the same record sees the earlier one.
-    /// </summary>
-    public async Task<ImportBatchResult> ImportBatchAsync(Caller caller, RecordEntity entity, IReadOnlyList<ImportRow> rows, CancellationToken cancellationToken)
-    {
-        var errors = new List<ImportRowError>();
-        var externalIds = rows.Select(r => r.ExternalId).Distinct().ToArray();
-        var entityName = entity.ToString();
-        var records = (await db.Records.FromSql($"SELECT * FROM records WHERE entity = {entityName} AND external_id = ANY({externalIds}) FOR UPDATE")
-            .ToListAsync(cancellationToken)).ToDictionary(r => r.ExternalId, StringComparer.Ordinal);
-
-        var jsmIds = rows.SelectMany(r => r.OrganizationJsmIds ?? []).Distinct().ToArray();
-        var organizations = jsmIds.Length == 0 ? [] : await db.Records.AsNoTracking()
-            .Where(r => r.Entity == RecordEntity.Organization && jsmIds.Contains(r.ExternalId))
-            .ToDictionaryAsync(r => r.ExternalId, r => r.Id, StringComparer.Ordinal, cancellationToken);
-        var memberships = new Dictionary<Guid, List<Membership>>();
-        if (entity == RecordEntity.Customer && rows.Any(r => r.OrganizationJsmIds is not null))
-        {
-            var customerIds = records.Values.Select(r => r.Id).ToList();
-            foreach (var m in await db.Memberships.Where(m => customerIds.Contains(m.CustomerId)).ToListAsync(cancellationToken))
-            {
-                (memberships.TryGetValue(m.CustomerId, out var list) ? list : memberships[m.CustomerId] = []).Add(m);
-            }
-        }
-
-        var identityColumn = entity == RecordEntity.Organization ? "jsmId" : "accountId";
-        var now = time.GetUtcNow();
-        int created = 0, updated = 0;
-        foreach (var row in rows)
-        {
-            var rowErrors = new List<ImportRowError>();
-            records.TryGetValue(row.ExternalId, out var record);
-            var name = row.Name?.Trim();
-            var email = row.HasEmail && !string.IsNullOrWhiteSpace(row.Email) ? row.Email.Trim() : null;
-            if (row.ExternalId.Length is 0 or > 128)
-            {
-                rowErrors.Add(new(row.Row, identityColumn, "is required (at most 128 characters)"));
-            }
-
-            if (name is { Length: > 255 })
-            {
-                rowErrors.Add(new(row.Row, "name", "must be at most 255 characters"));
-            }
-            else if (record is null && string.IsNullOrEmpty(name))
-            {
-                rowErrors.Add(new(row.Row, "name", "is required for a new record"));
-            }
-
-            if (email is { Length: > 254 })
-            {
-                rowErrors.Add(new(row.Row, "email", "must be at most 254 characters"));
-            }
-
-            List<Guid>? orgIds = null;
-            if (row.OrganizationJsmIds is { } wanted)
-            {
-                orgIds = [];
-                foreach (var jsmId in wanted)
-                {
-                    if (!organizations.TryGetValue(jsmId, out var orgId))
-                    {
-                        rowErrors.Add(new(row.Row, "organizations", $"has an unknown organization: {jsmId}"));
-                    }
-                    else if (!orgIds.Contains(orgId))
-                    {
-                        orgIds.Add(orgId);
-                    }
-                }
-            }
-
-            var current = record is null ? null : JsonNode.Parse(record.ValuesJson)!.AsObject();
-            var cells = new List<ImportCell>(row.Values.Count);
-            foreach (var cell in row.Values)
-            {
-                if (cell.Field.Archived)
-                {
-                    rowErrors.Add(new(row.Row, cell.Field.Key, "is archived and cannot be changed"));
-                }
-                else if (cell.Error is null)
-                {
-                    cells.Add(cell);
-                }
-                else if (current is null || FieldValues.ToText(cell.Field, current[cell.Field.Id.ToString()]) != cell.Text)
-                {
-                    rowErrors.Add(new(row.Row, cell.Field.Key, cell.Error));
-                }
-            }
-
-            if (rowErrors.Count > 0)
-            {
-                errors.AddRange(rowErrors);
-                continue;
-            }
-
-            if (record is null)
-            {
-                record = CreateImported(caller, entity, row.ExternalId, name!, email, cells, now);
-                records[record.ExternalId] = record;
-                memberships[record.Id] = [];
-                SetMemberships(caller, record, memberships[record.Id], orgIds, audited: false);
-                created++;
-                continue;
-            }
-
-            var changed = false;
-            if (!string.IsNullOrEmpty(name) && name != record.Name)
-            {
-                audit.Add(caller.TenantId, caller.Actor, "record.updated", Subject(entity), record.Id, null, new JsonObject { ["name"] = record.Name }, new JsonObject { ["name"] = name });
-                record.Name = name;
-                changed = true;
-            }
-
-            if (row.HasEmail && email != record.Email)
-            {
-                // The address itself stays out of the audit: it is personal data that Atlassian may ask us to erase.
-                audit.Add(caller.TenantId, caller.Actor, "record.updated", Subject(entity), record.Id, null, null, new JsonObject { ["email"] = email is null ? "cleared" : "changed" });
-                record.Email = email;
-                changed = true;
-            }
-
-            if (orgIds is not null)
-            {
-                changed |= SetMemberships(caller, record, memberships.TryGetValue(record.Id, out var members) ? members : memberships[record.Id] = [], orgIds, audited: true);
-            }
-
-            var values = current!;
-            var changes = cells
-                .Select(v => (v.Field, Old: values[v.Field.Id.ToString()]?.DeepClone(), New: v.Value))
-                .Where(c => !JsonNode.DeepEquals(c.Old, c.New))
-                .ToList();
-            if (changes.Count > 0)
-            {
-                Apply(caller, record, values, changes, "value.imported");
-            }
-            else if (changed)
-            {
-                record.Version++;
-                record.UpdatedAt = now;
-            }
-
-            updated += changes.Count > 0 || changed ? 1 : 0;
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
-        return new ImportBatchResult(created, updated, errors);
-    }
-
-    private Record CreateImported(Caller caller, RecordEntity entity, string externalId, string name, string? email, IReadOnlyList<ImportCell> input, DateTimeOffset now)
-    {
-        var values = new JsonObject();
-        foreach (var cell in input.Where(v => v.Value is not null))
-        {
-            values[cell.Field.Id.ToString()] = cell.Value!.DeepClone();
-        }
-
-        var record = new Record
-        {
-            Id = Guid.NewGuid(),
-            TenantId = caller.TenantId,
-            Entity = entity,
-            ExternalId = externalId,
-            Name = name,
-            Email = email,
-            ValuesJson = values.ToJsonString(),
-            Version = 1,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
-        db.Records.Add(record);
-        audit.Add(caller.TenantId, caller.Actor, "record.created", Subject(entity), record.Id, null, null, new JsonObject { ["name"] = record.Name });
-        foreach (var cell in input.Where(v => v.Value is not null))
-        {
-            audit.Add(caller.TenantId, caller.Actor, "value.imported", Subject(entity), record.Id, cell.Field.Id, null, cell.Value!.DeepClone());
-        }
-
-        return record;
-    }
-
     /// <summary>Makes <paramref name="current"/> (tracked) the organizations <paramref name="wanted"/>; true when that changed anything.</summary>
-    private bool SetMemberships(Caller caller, Record customer, List<Membership> current, List<Guid>? wanted, bool audited)
+    public bool SetMemberships(Caller caller, Record customer, List<Membership> current, List<Guid>? wanted, bool audited)
     {
         if (wanted is null || current.Select(m => m.OrganizationId).ToHashSet().SetEquals(wanted))
         {
@@ -395,14 +184,14 @@ internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider
         var before = current.Select(m => m.OrganizationId).ToList();
         foreach (var gone in current.Where(m => !wanted.Contains(m.OrganizationId)).ToList())
         {
-            db.Memberships.Remove(gone);
+            db.Set<Membership>().Remove(gone);
             current.Remove(gone);
         }
 
         foreach (var orgId in wanted.Where(id => current.All(m => m.OrganizationId != id)))
         {
             var membership = new Membership { TenantId = caller.TenantId, CustomerId = customer.Id, OrganizationId = orgId };
-            db.Memberships.Add(membership);
+            db.Set<Membership>().Add(membership);
             current.Add(membership);
         }
 
@@ -416,7 +205,8 @@ internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider
         return true;
     }
 
-    private void Apply(Caller caller, Record record, JsonObject values, IReadOnlyList<(FieldDefinition Field, JsonNode? Old, JsonNode? New)> changes, string action)
+    /// <summary>Writes <paramref name="changes"/> into <paramref name="values"/> and the record (version + 1), with an audit row per field.</summary>
+    public void Apply(Caller caller, Record record, JsonObject values, IReadOnlyList<(FieldDefinition Field, JsonNode? Old, JsonNode? New)> changes, string action)
     {
         foreach (var (field, oldValue, newValue) in changes)
         {
@@ -492,4 +282,7 @@ internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider
     }
 
     public static string Subject(RecordEntity entity) => entity == RecordEntity.Organization ? "organization" : "customer";
+
+    /// <summary>The name of a record's JSM identity in requests and CSV headers.</summary>
+    public static string IdentityName(RecordEntity entity) => entity == RecordEntity.Organization ? "jsmId" : "accountId";
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using ConnectApp.Api;
 using ConnectApp.Fields;
 using ConnectApp.Persistence;
 using ConnectApp.Problems;
@@ -25,40 +26,39 @@ internal static class RecordsApi
 
     public sealed record BulkResult(int Updated);
 
-    public static IServiceCollection AddRecords(this IServiceCollection services) =>
-        services.AddScoped<RecordWriter>().AddScoped<Audit.AuditLog>();
-
-    public static IEndpointRouteBuilder MapRecordsEndpoints(this IEndpointRouteBuilder app)
+    internal static void Map(IEndpointRouteBuilder api)
     {
         foreach (var entity in Enum.GetValues<RecordEntity>())
         {
-            var group = app.MapGroup(entity == RecordEntity.Organization ? "/organizations" : "/customers")
+            var group = api.MapGroup(entity == RecordEntity.Organization ? "/organizations" : "/customers")
                 .WithTags(entity == RecordEntity.Organization ? "Organizations" : "Customers")
                 .RequireAuthorization(RolesFeature.Agent);
-            group.MapGet("/", (HttpContext c, AppDbContext db, string? q, string? cursor, int? limit, CancellationToken ct) => ListAsync(entity, c, db, q, cursor, limit, ct));
-            group.MapGet("/{id:guid}", (Guid id, HttpContext c, AppDbContext db, CancellationToken ct) => GetAsync(entity, id, c, db, ct));
-            group.MapPatch("/{id:guid}/values", (Guid id, ValuesRequest body, HttpContext c, AppDbContext db, RecordWriter w, CancellationToken ct) => SetValuesAsync(entity, id, body, c, db, w, ct));
-            if (entity == RecordEntity.Organization)
-            {
-                group.MapPost("/", (CreateOrganizationRequest body, HttpContext c, AppDbContext db, RecordWriter w, CancellationToken ct) =>
-                    CreateAsync(entity, new(body.JsmId, body.Name, null, null, body.Values), c, db, w, ct));
-            }
-            else
-            {
-                group.MapPost("/", (CreateCustomerRequest body, HttpContext c, AppDbContext db, RecordWriter w, CancellationToken ct) =>
-                    CreateAsync(entity, new(body.AccountId, body.Name, body.Email, body.OrganizationIds, body.Values), c, db, w, ct));
-            }
+            group.MapGet("/", (Caller caller, AppDbContext db, string? q, string? cursor, int? limit, CancellationToken ct) => ListAsync(entity, caller, db, q, cursor, limit, ct))
+                .Problems(ApiProblems.CursorMalformed);
+            group.MapGet("/{id:guid}", (Guid id, Caller caller, HttpContext c, AppDbContext db, CancellationToken ct) => GetAsync(entity, id, caller, c, db, ct))
+                .Problems(CommonProblems.NotFound);
+            group.MapPatch("/{id:guid}/values", (Guid id, ValuesRequest body, Caller caller, HttpContext c, AppDbContext db, RecordWriter w, CancellationToken ct) => SetValuesAsync(entity, id, body, caller, c, db, w, ct))
+                .Problems(WriteProblems);
+            var create = entity == RecordEntity.Organization
+                ? group.MapPost("/", (CreateOrganizationRequest body, Caller caller, HttpContext c, AppDbContext db, RecordWriter w, CancellationToken ct) =>
+                    CreateAsync(entity, new(body.JsmId, body.Name, null, null, body.Values), caller, c, db, w, ct))
+                : group.MapPost("/", (CreateCustomerRequest body, Caller caller, HttpContext c, AppDbContext db, RecordWriter w, CancellationToken ct) =>
+                    CreateAsync(entity, new(body.AccountId, body.Name, body.Email, body.OrganizationIds, body.Values), caller, c, db, w, ct));
+            create.Problems(CommonProblems.ValidationFailed, CommonProblems.NotFound, RecordProblems.Exists);
         }
 
-        app.MapPost("/bulk/values", BulkAsync).WithTags("Bulk edit").RequireAuthorization(RolesFeature.Agent);
-        return app;
+        api.MapPost("/bulk/values", BulkAsync).WithTags("Bulk edit").RequireAuthorization(RolesFeature.Agent)
+            .Problems(CommonProblems.ValidationFailed, RecordProblems.BulkSize, RecordProblems.BulkNoValues, RecordProblems.BulkRecordsNotFound);
     }
 
-    private static async Task<Ok<Page<RecordView>>> ListAsync(RecordEntity entity, HttpContext context, AppDbContext db, string? q, string? cursor, int? limit, CancellationToken ct)
+    /// <summary>What a values write may answer besides success.</summary>
+    internal static readonly Problems.ProblemType[] WriteProblems =
+        [CommonProblems.ValidationFailed, CommonProblems.NotFound, RecordProblems.ValuesMissing, RecordProblems.VersionMismatch, ApiProblems.PreconditionRequired, ApiProblems.IfMatchMalformed];
+
+    private static async Task<Ok<Page<RecordView>>> ListAsync(RecordEntity entity, Caller caller, AppDbContext db, string? q, string? cursor, int? limit, CancellationToken ct)
     {
-        var caller = await Caller.FromAsync(context);
         var size = Math.Clamp(limit ?? DefaultPageSize, 1, MaxPageSize);
-        var query = db.Records.AsNoTracking().Where(r => r.Entity == entity);
+        var query = db.Set<Record>().AsNoTracking().Where(r => r.Entity == entity);
         if (!string.IsNullOrWhiteSpace(q))
         {
             var pattern = "%" + q.Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
@@ -79,37 +79,33 @@ internal static class RecordsApi
         return TypedResults.Ok(new Page<RecordView>(page, next));
     }
 
-    private static async Task<Ok<RecordView>> GetAsync(RecordEntity entity, Guid id, HttpContext context, AppDbContext db, CancellationToken ct)
+    private static async Task<Ok<RecordView>> GetAsync(RecordEntity entity, Guid id, Caller caller, HttpContext context, AppDbContext db, CancellationToken ct)
     {
-        var caller = await Caller.FromAsync(context);
-        var record = await db.Records.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id && r.Entity == entity, ct) ?? throw NotFound(entity);
+        var record = await db.Set<Record>().AsNoTracking().SingleOrDefaultAsync(r => r.Id == id && r.Entity == entity, ct) ?? throw RecordProblems.NotFound(entity);
         return await ViewAsync(record, caller.Role, context, db, ct);
     }
 
-    private static async Task<Created<RecordView>> CreateAsync(RecordEntity entity, RecordWriter.NewRecord input, HttpContext context, AppDbContext db, RecordWriter writer, CancellationToken ct)
+    private static async Task<Created<RecordView>> CreateAsync(RecordEntity entity, RecordWriter.NewRecord input, Caller caller, HttpContext context, AppDbContext db, RecordWriter writer, CancellationToken ct)
     {
-        var caller = await Caller.FromAsync(context);
         var record = await writer.CreateAsync(caller, entity, input, ct);
         var view = await ViewAsync(record, caller.Role, context, db, ct);
         return TypedResults.Created($"/api/{(entity == RecordEntity.Organization ? "organizations" : "customers")}/{record.Id}", view.Value);
     }
 
-    private static async Task<Ok<RecordView>> SetValuesAsync(RecordEntity entity, Guid id, ValuesRequest body, HttpContext context, AppDbContext db, RecordWriter writer, CancellationToken ct)
+    private static async Task<Ok<RecordView>> SetValuesAsync(RecordEntity entity, Guid id, ValuesRequest body, Caller caller, HttpContext context, AppDbContext db, RecordWriter writer, CancellationToken ct)
     {
-        var caller = await Caller.FromAsync(context);
-        var expected = Versions.Required(context.Request);
-        var record = await db.Records.SingleOrDefaultAsync(r => r.Id == id && r.Entity == entity, ct) ?? throw NotFound(entity);
+        var expected = ETags.Required(context.Request);
+        var record = await db.Set<Record>().SingleOrDefaultAsync(r => r.Id == id && r.Entity == entity, ct) ?? throw RecordProblems.NotFound(entity);
         record = await writer.SetValuesAsync(caller, record, expected, RequireValues(body), ct);
         return await ViewAsync(record, caller.Role, context, db, ct);
     }
 
     /// <summary>A values request without a values object is a mistake, not a no-op.</summary>
     internal static Dictionary<string, JsonNode?> RequireValues(ValuesRequest? body) =>
-        body?.Values ?? throw AppProblem.BadRequest("values.missing", "Send {\"values\": {\"<field key>\": <value or null>}}.");
+        body?.Values ?? throw RecordProblems.ValuesMissing.Problem("Send {\"values\": {\"<field key>\": <value or null>}}.");
 
-    private static async Task<Ok<BulkResult>> BulkAsync(BulkRequest body, HttpContext context, RecordWriter writer, CancellationToken ct)
+    private static async Task<Ok<BulkResult>> BulkAsync(BulkRequest body, Caller caller, RecordWriter writer, CancellationToken ct)
     {
-        var caller = await Caller.FromAsync(context);
         var updated = await writer.BulkSetAsync(caller, body.Entity, body.RecordIds ?? [], body.Values ?? [], ct);
         return TypedResults.Ok(new BulkResult(updated));
     }
@@ -118,16 +114,14 @@ internal static class RecordsApi
     {
         var catalog = await FieldCatalog.LoadAsync(db, record.Entity, ct);
         var orgs = record.Entity == RecordEntity.Customer ? (await MembershipsAsync(db, [record.Id], ct)).GetValueOrDefault(record.Id) ?? [] : null;
-        Versions.SetETag(context.Response, record.Version);
+        ETags.Set(context.Response, record.Version);
         return TypedResults.Ok(RecordView.From(record, catalog, role, orgs));
     }
 
     internal static async Task<Dictionary<Guid, List<Guid>>> MembershipsAsync(AppDbContext db, IReadOnlyCollection<Guid> customerIds, CancellationToken ct) =>
-        (await db.Memberships.AsNoTracking().Where(m => customerIds.Contains(m.CustomerId)).ToListAsync(ct))
+        (await db.Set<Membership>().AsNoTracking().Where(m => customerIds.Contains(m.CustomerId)).ToListAsync(ct))
             .GroupBy(m => m.CustomerId)
             .ToDictionary(g => g.Key, g => g.Select(m => m.OrganizationId).ToList());
-
-    internal static AppProblem NotFound(RecordEntity entity) => AppProblem.NotFound(entity == RecordEntity.Organization ? "The organization" : "The customer");
 
     private static string EncodeCursor(string name, Guid id) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes(name + "\n" + id.ToString("N"))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -143,7 +137,7 @@ internal static class RecordsApi
         }
         catch (Exception e) when (e is FormatException or IndexOutOfRangeException or ArgumentException)
         {
-            throw AppProblem.BadRequest("cursor_malformed", "The cursor is not one this API returned.");
+            throw ApiProblems.CursorMalformed.Problem("The cursor is not one this API returned.");
         }
     }
 }

@@ -60,7 +60,7 @@ internal sealed class TenantLifecycle(AppDbContext db, TenantScope scope, Secret
     private async Task ChangeAsync(LifecycleEvent payload, string eventType, DateTimeOffset now, Action<Tenant> change, CancellationToken cancellationToken)
     {
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-        var tenant = await db.Tenants.FromSql($"SELECT * FROM tenants WHERE client_key = {payload.ClientKey} FOR UPDATE").SingleOrDefaultAsync(cancellationToken);
+        var tenant = await db.Set<Tenant>().FromSql($"SELECT * FROM tenants WHERE client_key = {payload.ClientKey} FOR UPDATE").SingleOrDefaultAsync(cancellationToken);
         if (tenant is null)
         {
             // A callback for a site we never stored (or already purged): nothing to change, and nothing to tell Jira.
@@ -80,7 +80,7 @@ internal sealed class TenantLifecycle(AppDbContext db, TenantScope scope, Secret
     private async Task RecordAsync(Guid tenantId, string eventType, LifecycleEvent payload, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await scope.EnterAsync(tenantId, db, cancellationToken); // the connection is already open: the transaction began before the tenant was known
-        db.TenantLifecycleEvents.Add(new TenantLifecycleEvent
+        db.Set<TenantLifecycleEvent>().Add(new TenantLifecycleEvent
         {
             TenantId = tenantId,
             EventType = eventType,

@@ -25,7 +25,7 @@ internal sealed class TenantStore(IServiceScopeFactory scopes, IMemoryCache cach
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var row = await db.Tenants.AsNoTracking().SingleOrDefaultAsync(t => t.ClientKey == clientKey, cancellationToken);
+        var row = await db.Set<Tenant>().AsNoTracking().SingleOrDefaultAsync(t => t.ClientKey == clientKey, cancellationToken);
         var tenant = row is null ? null : ToConnectTenant(row, secrets);
         cache.Set(key, tenant, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = CacheFor, Size = 1 });
         return tenant;

@@ -2,14 +2,19 @@ using System.Security.Claims;
 using AtlassianConnect;
 using AtlassianConnect.Authentication;
 using AtlassianConnect.Lifecycle;
+using ConnectApp.Hosting;
 using ConnectApp.Persistence;
 
 namespace ConnectApp.Tenants;
 
 internal static class TenantsFeature
 {
-    public static IServiceCollection AddTenants(this IServiceCollection services)
+    /// <summary>The Connect library (JWT authentication, signed installs) over this app's tenant store and lifecycle handler.</summary>
+    public static IServiceCollection AddTenants(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddConnectOptions(configuration);
+        services.AddAtlassianConnect();
+        services.AddAuthorization(o => o.FallbackPolicy = o.DefaultPolicy); // fail closed: an endpoint is anonymous only when it says so
         services.AddSingleton<TenantStore>();
         services.AddSingleton<IConnectTenantStore>(sp => sp.GetRequiredService<TenantStore>());
         services.AddScoped<IConnectLifecycleHandler, TenantLifecycle>();

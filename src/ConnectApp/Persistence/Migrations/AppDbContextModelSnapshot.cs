@@ -735,7 +735,7 @@ namespace ConnectApp.Persistence.Migrations
                         .HasForeignKey("JobId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
-                        .HasConstraintName("fk_import_errors_import_job_job_id");
+                        .HasConstraintName("fk_import_errors_import_jobs_job_id");
                 });
 
             modelBuilder.Entity("ConnectApp.Csv.ImportFileChunk", b =>
@@ -745,7 +745,7 @@ namespace ConnectApp.Persistence.Migrations
                         .HasForeignKey("JobId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
-                        .HasConstraintName("fk_import_file_chunks_import_job_job_id");
+                        .HasConstraintName("fk_import_file_chunks_import_jobs_job_id");
                 });
 
             modelBuilder.Entity("ConnectApp.Csv.ImportJob", b =>

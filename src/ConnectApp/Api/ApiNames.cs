@@ -1,6 +1,7 @@
 using System.Text.Json;
+using ConnectApp.Problems;
 
-namespace ConnectApp.Problems;
+namespace ConnectApp.Api;
 
 /// <summary>Enum names as the API spells them (kebab-case: multi-select, customers-edit), for query strings too.</summary>
 internal static class ApiNames
@@ -20,6 +21,6 @@ internal static class ApiNames
             }
         }
 
-        throw AppProblem.BadRequest("bad_request", $"{parameter} must be one of: {string.Join(", ", Enum.GetValues<TEnum>().Select(Of))}.");
+        throw CommonProblems.BadRequest.Problem($"{parameter} must be one of: {string.Join(", ", Enum.GetValues<TEnum>().Select(Of))}.");
     }
 }

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace ConnectApp.Descriptor;
 
 /// <summary>Serves <c>atlassian-connect.json</c>: the template at the repository root with key and baseUrl filled in.</summary>
-internal static class DescriptorEndpoints
+internal static class DescriptorFeature
 {
     public static IServiceCollection AddDescriptor(this IServiceCollection services) =>
         services.AddSingleton(sp => Render(sp.GetRequiredService<IWebHostEnvironment>(), sp.GetRequiredService<IOptions<ConnectOptions>>().Value));

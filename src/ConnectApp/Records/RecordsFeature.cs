@@ -1,0 +1,32 @@
+using ConnectApp.Api;
+using ConnectApp.Fields;
+using ConnectApp.Problems;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ConnectApp.Records;
+
+/// <summary>
+/// Organizations and customers with their values: the agents' API (list, read, create, set values, bulk edit,
+/// history and restore, the issue panel), the customers' portal API, and a field's type change, which rewrites
+/// the values it holds.
+/// </summary>
+internal static class RecordsFeature
+{
+    public static IServiceCollection AddRecords(this IServiceCollection services) =>
+        services.AddScoped<RecordWriter>().AddScoped<FieldTypeChange>();
+
+    public static IEndpointRouteBuilder MapRecordsEndpoints(this IEndpointRouteBuilder api)
+    {
+        RecordsApi.Map(api);
+        HistoryApi.Map(api);
+        IssuePanelApi.Map(api);
+        PortalApi.Map(api);
+        api.MapAdminFieldsGroup().MapPost("/{id:guid}/type", ChangeTypeAsync)
+            .Problems(CommonProblems.ValidationFailed, CommonProblems.NotFound, FieldProblems.VersionMismatch, FieldProblems.SameType, FieldProblems.OptionLimit,
+                FieldProblems.TypeChangeLossy, ApiProblems.PreconditionRequired, ApiProblems.IfMatchMalformed);
+        return api;
+    }
+
+    private static async Task<Ok<FieldView>> ChangeTypeAsync(Guid id, FieldTypeChange.Request body, Caller caller, HttpContext context, FieldTypeChange change, CancellationToken ct) =>
+        FieldsFeature.Versioned(context.Response, await change.ChangeAsync(caller, id, ETags.Required(context.Request), body, ct));
+}
