@@ -51,7 +51,7 @@ public sealed class SurfacesTests(BrowserFixture fixture)
             await app.GetByRole(AriaRole.Button, new() { Name = "Create field" }).ClickAsync();
             await Assertions.Expect(app.GetByRole(AriaRole.Status).Filter(new() { HasText = "Support plan created." })).ToBeVisibleAsync();
             await Assertions.Expect(app.Locator("li[data-field-key=support_plan]")).ToBeVisibleAsync();
-            await admin.ScreenshotAsync("configuration-admin-light");
+            await admin.ScreenshotAsync("scenario-1-configuration-admin-light");
         }
 
         // The agent sets it in the issue view (reporter: the customer).
@@ -66,7 +66,7 @@ public sealed class SurfacesTests(BrowserFixture fixture)
             await Assertions.Expect(orgSection.Locator("[data-field=support_plan] dd")).ToHaveTextAsync("Gold");
             var frameHeight = await agent.Page.Locator("#app-frame").EvaluateAsync<int>("f => f.getBoundingClientRect().height");
             Assert.True(frameHeight > 200, $"the host resized the iframe to its content ({frameHeight}px)");
-            await agent.ScreenshotAsync("issue-view-agent-light");
+            await agent.ScreenshotAsync("scenario-2-issue-view-agent-light");
         }
 
         // The customer sees it on the portal, read-only, and never receives an agent-only value.
@@ -78,7 +78,7 @@ public sealed class SurfacesTests(BrowserFixture fixture)
             Assert.Equal(0, await section.GetByLabel("Support plan").CountAsync());
             await Assertions.Expect(app.GetByLabel("Job title")).ToHaveValueAsync("<img src=x onerror=alert(1)>"); // markup stays text
             await AssertNoAgentOnlyDataAsync(customer);
-            await customer.ScreenshotAsync("portal-profile-customer-light");
+            await customer.ScreenshotAsync("scenario-3-portal-profile-customer-light");
         }
 
         // The admin makes it editable by customers.
@@ -100,7 +100,7 @@ public sealed class SurfacesTests(BrowserFixture fixture)
             await section.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
             await Assertions.Expect(section.GetByRole(AriaRole.Status).Filter(new() { HasText = "Saved." })).ToBeVisibleAsync();
             await AssertNoAgentOnlyDataAsync(customer);
-            await customer.ScreenshotAsync("portal-request-customer-light");
+            await customer.ScreenshotAsync("scenario-4-portal-request-customer-light");
         }
 
         var stored = await BrowserFixture.SendAsync(fixture.Api(site), HttpMethod.Get, $"organizations/{org["id"]}");
