@@ -29,6 +29,8 @@ export interface ImportJob {
   id: string; entity: Entity; status: 'queued' | 'running' | 'succeeded' | 'failed' | string; total: number | null; done: number; failed: number;
   applied: number; errorsStored: number; errorsNotStored: number; fileBytes: number; error: string | null;
 }
+export interface ApiToken { id: string; name: string; scopes: string[]; createdAt: string; createdBy: string; lastUsedAt: string | null; revokedAt: string | null; token?: string }
+export interface LossyChange { total: number; values: { recordId: string; name: string; value: string; reason: string }[] }
 export interface ImportError { row: number; column: string | null; reason: string }
 
 /** An API refusal, as the API's problem+json says it: a stable code, words for people, per-field errors. */
@@ -38,6 +40,7 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly errors: Record<string, string[]> = {},
+    readonly details: unknown = null,
   ) {
     super(message);
   }
@@ -49,13 +52,13 @@ export class ApiError extends Error {
 }
 
 export async function toApiError(response: Response): Promise<ApiError> {
-  let body: { code?: string; detail?: string; title?: string; errors?: Record<string, string[]> } = {};
+  let body: { code?: string; detail?: string; title?: string; errors?: Record<string, string[]>; details?: unknown } = {};
   try {
     body = (await response.json()) as typeof body;
   } catch {
     // not problem+json: keep the status line
   }
-  return new ApiError(response.status, body.code ?? `http_${response.status}`, body.detail ?? body.title ?? `The app answered ${response.status}.`, body.errors ?? {});
+  return new ApiError(response.status, body.code ?? `http_${response.status}`, body.detail ?? body.title ?? `The app answered ${response.status}.`, body.errors ?? {}, body.details ?? null);
 }
 
 /** The app's API, every call with a fresh context token. */
@@ -96,6 +99,11 @@ export class Api {
   addOption = (field: FieldView, label: string) => this.send<FieldView>('POST', `/admin/fields/${field.id}/options`, { label }, { ifMatch: field.version });
   updateOption = (field: FieldView, optionId: string, change: { label?: string; retired?: boolean }) =>
     this.send<FieldView>('PATCH', `/admin/fields/${field.id}/options/${optionId}`, change, { ifMatch: field.version });
+  changeType = (field: FieldView, type: FieldType) => this.send<FieldView>('POST', `/admin/fields/${field.id}/type`, { type }, { ifMatch: field.version });
+  apiTokens = () => this.get<ApiToken[]>('/admin/api-tokens');
+  createApiToken = (name: string, scopes: string[]) => this.send<ApiToken>('POST', '/admin/api-tokens', { name, scopes });
+  revokeApiToken = (id: string) => this.send<void>('DELETE', `/admin/api-tokens/${id}`);
+  bulkSetValues = (entity: Entity, recordIds: string[], values: Record<string, Value>) => this.send<{ updated: number }>('POST', '/bulk/values', { entity, recordIds, values });
   reorderFields = (entity: Entity, fieldIds: string[]) => this.send<FieldView[]>('PUT', '/admin/fields/order', { entity, fieldIds });
   startImport = (entity: Entity, csv: Blob | string) => this.send<ImportJob>('POST', `/imports?entity=${entity}`, csv, { contentType: 'text/csv; charset=utf-8' });
   importJob = (id: string) => this.get<ImportJob>(`/imports/${id}`);

@@ -190,4 +190,61 @@ public sealed class PagesTests(BrowserFixture fixture)
         script.EnsureSuccessStatusCode();
         Assert.Equal("public, max-age=31536000, immutable", script.Headers.CacheControl?.ToString());
     }
+
+    [Fact]
+    public async Task Configuration_ApiTokenIsShownOnce_ThenRevoked_AndALossyTypeChangeIsReportedNotApplied()
+    {
+        var (site, _) = await SeedAsync();
+        await using var admin = await HostedPage.OpenAsync(fixture, fixture.HostPage(site, "configuration", "admin"));
+        var app = admin.App;
+
+        // A type change that would lose values is refused, and the values are listed.
+        var gamma = app.Locator("li[data-field-key=alpha]");
+        await gamma.GetByRole(AriaRole.Button, new() { Name = "Edit Alpha" }).ClickAsync();
+        await ChooseAsync(gamma, "Type", "number");
+        await gamma.GetByRole(AriaRole.Button, new() { Name = "Change type" }).ClickAsync();
+        var report = gamma.GetByRole(AriaRole.Table, new() { Name = "Values that would not convert" });
+        await Assertions.Expect(report).ToContainTextAsync("Globex");
+        await Assertions.Expect(report).ToContainTextAsync("first");
+
+        // API tokens: created and shown once, then revoked.
+        await app.GetByRole(AriaRole.Tab, new() { Name = "API tokens" }).ClickAsync();
+        await app.GetByLabel("Name (what the integration is)").FillAsync("CRM sync");
+        await app.GetByRole(AriaRole.Button, new() { Name = "Create token" }).ClickAsync();
+        var value = await app.GetByLabel("Token", new() { Exact = true }).InputValueAsync();
+        Assert.StartsWith("cat_", value, StringComparison.Ordinal);
+        var table = app.GetByRole(AriaRole.Table, new() { Name = "API tokens" });
+        await Assertions.Expect(table).ToContainTextAsync("CRM sync");
+        Assert.DoesNotContain(value, await table.InnerTextAsync(), StringComparison.Ordinal);
+        await table.GetByRole(AriaRole.Button, new() { Name = "Revoke CRM sync" }).ClickAsync();
+        await Assertions.Expect(table).ToContainTextAsync("Revoked");
+        await admin.ScreenshotAsync("configuration-api-tokens-admin-light");
+    }
+
+    [Fact]
+    public async Task Directory_BulkEditsTheSelectedRecords()
+    {
+        var (site, _) = await SeedAsync();
+        var agentApi = fixture.Api(site);
+        await BrowserFixture.SendAsync(agentApi, HttpMethod.Post, "organizations", new { jsmId = "102", name = "Hooli" });
+        await using var agent = await HostedPage.OpenAsync(fixture, fixture.HostPage(site, "directory", "agent"));
+        var app = agent.App;
+        await app.GetByLabel("Select Globex").CheckAsync();
+        await app.GetByLabel("Select Hooli").CheckAsync();
+        var bulk = app.GetByRole(AriaRole.Form, new() { Name = "Bulk edit" });
+        await ChooseAsync(bulk, "Field", "Gamma");
+        await bulk.GetByLabel("Gamma").Last.FillAsync("42");
+        await bulk.GetByRole(AriaRole.Button, new() { Name = "Apply to 2" }).ClickAsync();
+        await Assertions.Expect(app.GetByRole(AriaRole.Status).Filter(new() { HasText = "Gamma set on 2 record(s)." })).ToBeVisibleAsync();
+        var list = await agentApi.GetFromJsonAsync<JsonObject>("organizations");
+        Assert.All(list!["values"]!.AsArray(), r => Assert.Equal(42, r!["values"]!["gamma"]!.GetValue<decimal>()));
+    }
+
+    private static async Task ChooseAsync(ILocator scope, string label, string option)
+    {
+        var input = scope.GetByLabel(label, new() { Exact = true }).First;
+        await input.FocusAsync();
+        await input.PressSequentiallyAsync(option);
+        await input.Page.Keyboard.PressAsync("Enter");
+    }
 }

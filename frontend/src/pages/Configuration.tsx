@@ -8,7 +8,7 @@ import Tabs, { Tab, TabList, TabPanel } from '@atlaskit/tabs';
 import Textfield from '@atlaskit/textfield';
 import { token } from '@atlaskit/tokens';
 import { useRef, useState } from 'react';
-import { ApiError, type Entity, type FieldType, type FieldView, type Visibility } from '../api';
+import { ApiError, type ApiToken, type Entity, type FieldType, type FieldView, type LossyChange, type Visibility } from '../api';
 import { ErrorMessage, Loading, subtle, useLoad } from '../components/common';
 import { move } from '../forms';
 import type { PageContext } from '../shell';
@@ -39,9 +39,11 @@ export function Configuration({ api, licensed }: PageContext) {
         <TabList>
           <Tab>Organization fields</Tab>
           <Tab>Customer fields</Tab>
+          <Tab>API tokens</Tab>
         </TabList>
         <TabPanel><FieldsAdmin api={api} entity="organization" /></TabPanel>
         <TabPanel><FieldsAdmin api={api} entity="customer" /></TabPanel>
+        <TabPanel><ApiTokens api={api} /></TabPanel>
       </Tabs>
     </div>
   );
@@ -210,6 +212,7 @@ function FieldEditor({ api, field, onChange }: { api: PageContext['api']; field:
   const [visibility, setVisibility] = useState<Visibility>(field.visibility);
   const [required, setRequired] = useState(field.required);
   const [newOption, setNewOption] = useState('');
+  const [newType, setNewType] = useState<FieldType>(field.type);
   const [error, setError] = useState<unknown>(null);
   const [status, setStatus] = useState('');
   const p = `f-${field.key}`;
@@ -253,6 +256,21 @@ function FieldEditor({ api, field, onChange }: { api: PageContext['api']; field:
           </Button>
         </div>
       </form>
+      <form
+        aria-label={`Change the type of ${field.label}`}
+        style={{ display: 'flex', gap: 8, alignItems: 'flex-end', marginTop: 12 }}
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (newType !== field.type) void run(() => api.changeType(field, newType), `${field.label} is now ${newType}.`);
+        }}
+      >
+        <div style={{ flex: 1 }}>
+          <label htmlFor={`${p}-type`} style={labelStyle}>Type</label>
+          <Select<Opt<FieldType>> inputId={`${p}-type`} options={TYPES.map((t) => ({ label: t, value: t }))} value={{ label: newType, value: newType }} onChange={(o) => o && setNewType(o.value)} />
+        </div>
+        <Button type="submit" isDisabled={newType === field.type}>Change type</Button>
+      </form>
+      {error instanceof ApiError && error.code === 'field.type_change_lossy' && <LossyReport change={error.details as LossyChange} />}
       {field.options && (
         <div style={{ marginTop: 12 }}>
           <Heading size="xxsmall" as="h4">Options</Heading>
@@ -363,3 +381,103 @@ function CreateField({ api, entity, onCreated }: { api: PageContext['api']; enti
 }
 
 const slug = (label: string) => label.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').replace(/^(\d)/, 'f_$1').slice(0, 64);
+
+/** What a type change would lose, as the API reported it (409 field.type_change_lossy): nothing was changed. */
+function LossyReport({ change }: { change: LossyChange | null }) {
+  if (!change) return null;
+  return (
+    <div style={{ marginTop: 8 }}>
+      <p>{change.total} value(s) would not convert without loss{change.values.length < change.total ? ` (first ${change.values.length} shown)` : ''}. Fix or clear them, then change the type again.</p>
+      <table aria-label="Values that would not convert" style={{ borderCollapse: 'collapse' }}>
+        <thead><tr><th scope="col" style={cellStyle}>Record</th><th scope="col" style={cellStyle}>Value</th><th scope="col" style={cellStyle}>Why</th></tr></thead>
+        <tbody>
+          {change.values.map((v) => <tr key={v.recordId}><td style={cellStyle}>{v.name}</td><td style={cellStyle}>{v.value}</td><td style={cellStyle}>{v.reason}</td></tr>)}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+const cellStyle = { padding: '4px 8px', borderBottom: `1px solid ${token('color.border', '#091E4224')}`, textAlign: 'left' as const };
+
+/** API tokens for integrations: the token is shown once, at creation; the list shows use and revocation. */
+function ApiTokens({ api }: { api: PageContext['api'] }) {
+  const tokens = useLoad(() => api.apiTokens(), []);
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<string[]>(['read']);
+  const [created, setCreated] = useState<ApiToken | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const toggle = (scope: string, on: boolean) => setScopes((s) => (on ? [...s, scope] : s.filter((x) => x !== scope)));
+  const errors = error instanceof ApiError ? error.errors : {};
+  return (
+    <div style={{ paddingTop: 12, width: '100%' }}>
+      <form
+        aria-label="Create an API token"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setError(null);
+          try {
+            const token = await api.createApiToken(name.trim(), scopes);
+            setCreated(token);
+            setName('');
+            tokens.reload();
+          } catch (err) {
+            setError(err);
+          }
+        }}
+        style={{ marginBottom: 16 }}
+      >
+        <Heading size="small" as="h2">New API token</Heading>
+        {error !== null && !(error instanceof ApiError && error.code === 'validation_failed') && <ErrorMessage error={error} />}
+        <label htmlFor="token-name" style={labelStyle}>Name (what the integration is)</label>
+        <Textfield id="token-name" value={name} onChange={(e) => setName((e.target as HTMLInputElement).value)} aria-describedby={errors.name ? 'token-name-error' : undefined} />
+        {errors.name && <p id="token-name-error" style={{ color: token('color.text.danger', '#AE2E24') }}>Name {errors.name.join('; ')}</p>}
+        <fieldset style={{ border: 'none', padding: 0, margin: '8px 0' }}>
+          <legend style={labelStyle}>Scopes</legend>
+          <Checkbox id="token-scope-read" label="read: fields, records, history, issue panel" isChecked={scopes.includes('read')} onChange={(e) => toggle('read', e.target.checked)} />
+          <Checkbox id="token-scope-write" label="write: record values, bulk edit, restore" isChecked={scopes.includes('write')} onChange={(e) => toggle('write', e.target.checked)} />
+          {errors.scopes && <p style={{ color: token('color.text.danger', '#AE2E24') }}>Scopes {errors.scopes.join('; ')}</p>}
+        </fieldset>
+        <Button type="submit" appearance="primary">Create token</Button>
+      </form>
+      {created?.token && (
+        <div role="status" style={{ marginBottom: 16 }}>
+          <SectionMessage appearance="success" title={`Token ${created.name} created`}>
+            <p>Copy it now: it is shown only once and stored only as a hash.</p>
+            <label htmlFor="token-value" style={labelStyle}>Token</label>
+            <Textfield id="token-value" isReadOnly value={created.token} onFocus={(e) => (e.target as HTMLInputElement).select()} />
+          </SectionMessage>
+        </div>
+      )}
+      <Heading size="small" as="h2">Tokens</Heading>
+      {tokens.loading && !tokens.data ? <Loading label="Loading tokens" minHeight={40} /> : tokens.error || !tokens.data ? <ErrorMessage error={tokens.error} onReload={tokens.reload} /> : tokens.data.length === 0 ? (
+        <p style={subtle}>No API tokens yet.</p>
+      ) : (
+        <table aria-label="API tokens" style={{ borderCollapse: 'collapse', width: '100%' }}>
+          <thead><tr>{['Name', 'Scopes', 'Created', 'Last used', 'State', ''].map((h, i) => <th key={i} scope="col" style={cellStyle}>{h}</th>)}</tr></thead>
+          <tbody>
+            {tokens.data.map((t) => (
+              <tr key={t.id}>
+                <td style={cellStyle}>{t.name}</td>
+                <td style={cellStyle}>{t.scopes.join(', ')}</td>
+                <td style={cellStyle}>{new Date(t.createdAt).toLocaleString()} by {t.createdBy}</td>
+                <td style={cellStyle}>{t.lastUsedAt ? new Date(t.lastUsedAt).toLocaleString() : 'Never'}</td>
+                <td style={cellStyle}>{t.revokedAt ? <Lozenge appearance="removed">Revoked</Lozenge> : <Lozenge appearance="success">Active</Lozenge>}</td>
+                <td style={cellStyle}>
+                  {!t.revokedAt && <Button spacing="compact" onClick={async () => {
+                    try {
+                      await api.revokeApiToken(t.id);
+                      tokens.reload();
+                    } catch (err) {
+                      setError(err);
+                    }
+                  }} aria-label={`Revoke ${t.name}`}>Revoke</Button>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}

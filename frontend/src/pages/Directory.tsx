@@ -5,9 +5,11 @@ import Tabs, { Tab, TabList, TabPanel } from '@atlaskit/tabs';
 import Textfield from '@atlaskit/textfield';
 import { token } from '@atlaskit/tokens';
 import { useEffect, useRef, useState } from 'react';
-import type { Entity, FieldView, HistoryEntry, ImportError, ImportJob } from '../api';
+import Select from '@atlaskit/select';
+import { ApiError, type Entity, type FieldView, type HistoryEntry, type ImportError, type ImportJob, type RecordView } from '../api';
+import { FieldInput } from '../components/FieldInput';
 import { Empty, ErrorMessage, Loading, subtle, useLoad } from '../components/common';
-import { displayValue } from '../forms';
+import { displayValue, fromDraft, toDraft, type Draft } from '../forms';
 import type { PageContext } from '../shell';
 import { RecordSection } from './IssueView';
 
@@ -34,10 +36,26 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
   const [q, setQ] = useState('');
   const [query, setQuery] = useState('');
   const [selected, setSelected] = useState<string | null>(null);
+  const [checked, setChecked] = useState<Set<string>>(new Set());
+  const [more, setMore] = useState<{ values: RecordView[]; nextCursor: string | null } | null>(null);
+  const [bulkStatus, setBulkStatus] = useState('');
   const fields = useLoad(() => api.fields(entity), [entity]);
   const page = useLoad(() => api.list(entity, query), [entity, query]);
-  const columns = (fields.data ?? []).slice(0, 4);
+  const [columnKeys, setColumnKeys] = useColumns(entity, fields.data);
+  useEffect(() => {
+    setMore(null);
+    setChecked(new Set());
+  }, [page.data]);
+  const columns = (fields.data ?? []).filter((f) => columnKeys.includes(f.key));
   const noun = entity === 'organization' ? 'organizations' : 'customers';
+  const rows = page.data ? [...page.data.values, ...(more?.values ?? [])] : [];
+  const nextCursor = more ? more.nextCursor : page.data?.nextCursor ?? null;
+  const toggle = (id: string, on: boolean) => setChecked((c) => {
+    const next = new Set(c);
+    if (on) next.add(id);
+    else next.delete(id);
+    return next;
+  });
   return (
     <div style={{ paddingTop: 12, width: '100%' }}>
       <form role="search" aria-label={`Search ${noun}`} onSubmit={(e) => { e.preventDefault(); setQuery(q.trim()); }} style={{ display: 'flex', gap: 8, alignItems: 'flex-end' }}>
@@ -49,30 +67,123 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
         <ExportButton api={api} entity={entity} />
       </form>
       <CsvImport api={api} entity={entity} onDone={page.reload} />
-      {page.loading ? <Loading label={`Loading ${noun}`} /> : page.error || !page.data ? <ErrorMessage error={page.error} onReload={page.reload} /> : page.data.values.length === 0 ? (
+      {fields.data && (
+        <fieldset style={{ border: 'none', padding: 0, margin: '12px 0 0', display: 'flex', gap: 12, flexWrap: 'wrap' }}>
+          <legend style={{ fontWeight: 600, marginBottom: 4 }}>Columns</legend>
+          {fields.data.map((f) => (
+            <label key={f.id} style={{ display: 'inline-flex', gap: 4, alignItems: 'center' }}>
+              <input type="checkbox" checked={columnKeys.includes(f.key)} onChange={(e) => setColumnKeys(e.target.checked ? [...columnKeys, f.key] : columnKeys.filter((k) => k !== f.key))} />
+              {f.label}
+            </label>
+          ))}
+        </fieldset>
+      )}
+      {checked.size > 0 && fields.data && (
+        <BulkEdit api={api} entity={entity} ids={[...checked]} fields={fields.data} onDone={(message) => { setBulkStatus(message); setChecked(new Set()); page.reload(); }} />
+      )}
+      <p role="status" style={subtle}>{bulkStatus}</p>
+      {page.loading ? <Loading label={`Loading ${noun}`} /> : page.error || !page.data ? <ErrorMessage error={page.error} onReload={page.reload} /> : rows.length === 0 ? (
         <Empty>No {noun} match.</Empty>
       ) : (
-        <table style={{ width: '100%', borderCollapse: 'collapse', marginTop: 12 }} aria-label={`${noun} found`}>
-          <thead>
-            <tr>
-              <th style={cell} scope="col">Name</th>
-              <th style={cell} scope="col">{entity === 'organization' ? 'JSM id' : 'Account id'}</th>
-              {columns.map((f) => <th key={f.id} style={cell} scope="col">{f.label}</th>)}
-            </tr>
-          </thead>
-          <tbody>
-            {page.data.values.map((r) => (
-              <tr key={r.id}>
-                <td style={cell}><Button appearance="subtle" onClick={() => setSelected(r.id)} aria-label={`Open ${r.name}`}>{r.name}</Button></td>
-                <td style={cell}>{r.externalId}</td>
-                {columns.map((f) => <td key={f.id} style={cell}>{displayValue(f, r.values[f.key])}</td>)}
+        <>
+          <table style={{ width: '100%', borderCollapse: 'collapse', marginTop: 12 }} aria-label={`${noun} found`}>
+            <thead>
+              <tr>
+                <th style={cell} scope="col">
+                  <input type="checkbox" aria-label={`Select all ${noun} shown`} checked={rows.length > 0 && rows.every((r) => checked.has(r.id))} onChange={(e) => setChecked(e.target.checked ? new Set(rows.map((r) => r.id)) : new Set())} />
+                </th>
+                <th style={cell} scope="col">Name</th>
+                <th style={cell} scope="col">{entity === 'organization' ? 'JSM id' : 'Account id'}</th>
+                {columns.map((f) => <th key={f.id} style={cell} scope="col">{f.label}</th>)}
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.id}>
+                  <td style={cell}><input type="checkbox" aria-label={`Select ${r.name}`} checked={checked.has(r.id)} onChange={(e) => toggle(r.id, e.target.checked)} /></td>
+                  <td style={cell}><Button appearance="subtle" onClick={() => setSelected(r.id)} aria-label={`Open ${r.name}`}>{r.name}</Button></td>
+                  <td style={cell}>{r.externalId}</td>
+                  {columns.map((f) => <td key={f.id} style={cell}>{displayValue(f, r.values[f.key])}</td>)}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {nextCursor && (
+            <div style={{ marginTop: 8 }}>
+              <Button onClick={async () => {
+                const next = await api.list(entity, query, nextCursor);
+                setMore({ values: [...(more?.values ?? []), ...next.values], nextCursor: next.nextCursor });
+              }}>Load more</Button>
+            </div>
+          )}
+        </>
       )}
       {selected && fields.data && <RecordDetails key={selected} api={api} entity={entity} id={selected} fields={fields.data} onClose={() => setSelected(null)} />}
     </div>
+  );
+}
+
+/** Which fields are columns: the first four by default, the choice kept in this browser per entity. */
+function useColumns(entity: Entity, fields: FieldView[] | null): [string[], (keys: string[]) => void] {
+  const storageKey = `connectapp.directory.columns.${entity}`;
+  const [keys, setKeys] = useState<string[] | null>(() => {
+    try {
+      const saved = localStorage.getItem(storageKey);
+      return saved ? (JSON.parse(saved) as string[]) : null;
+    } catch {
+      return null;
+    }
+  });
+  const effective = keys ?? (fields ?? []).slice(0, 4).map((f) => f.key);
+  return [effective, (next) => {
+    setKeys(next);
+    try {
+      localStorage.setItem(storageKey, JSON.stringify(next));
+    } catch {
+      // storage blocked in this iframe: the choice lasts until reload
+    }
+  }];
+}
+
+/** Sets one field on every selected record, all or nothing (POST /api/bulk/values). */
+function BulkEdit({ api, entity, ids, fields, onDone }: { api: PageContext['api']; entity: Entity; ids: string[]; fields: FieldView[]; onDone: (message: string) => void }) {
+  const [field, setField] = useState<FieldView | null>(null);
+  const [draft, setDraft] = useState<Draft>('');
+  const [error, setError] = useState<unknown>(null);
+  const options = fields.map((f) => ({ label: f.label, value: f.key }));
+  const apiError = error instanceof ApiError ? error : null;
+  return (
+    <form
+      aria-label="Bulk edit"
+      style={{ marginTop: 12, padding: 12, border: `1px solid ${token('color.border', '#091E4224')}`, borderRadius: 3 }}
+      onSubmit={async (e) => {
+        e.preventDefault();
+        if (!field) return;
+        setError(null);
+        try {
+          const result = await api.bulkSetValues(entity, ids, { [field.key]: fromDraft(field, draft) });
+          onDone(`${field.label} set on ${result.updated} record(s).`);
+        } catch (err) {
+          setError(err);
+        }
+      }}
+    >
+      <Heading size="xsmall" as="h3">Set a field on {ids.length} selected</Heading>
+      {error !== null && apiError?.code !== 'validation_failed' && <ErrorMessage error={error} />}
+      <label htmlFor={`bulk-field-${entity}`} style={{ display: 'block', fontWeight: 600, margin: '8px 0 4px' }}>Field</label>
+      <Select<{ label: string; value: string }> inputId={`bulk-field-${entity}`} options={options} value={field ? { label: field.label, value: field.key } : null}
+        onChange={(o) => {
+          const f = fields.find((x) => x.key === o?.value) ?? null;
+          setField(f);
+          setDraft(f ? toDraft(f, null) : '');
+        }} />
+      {field && (
+        <div style={{ marginTop: 8 }}>
+          <FieldInput idPrefix={`bulk-${entity}`} field={field} draft={draft} onChange={setDraft} error={apiError ? Object.values(apiError.errors).flat().join('; ') || null : null} />
+        </div>
+      )}
+      <Button type="submit" appearance="primary" isDisabled={!field}>Apply to {ids.length}</Button>
+    </form>
   );
 }
 
