@@ -165,7 +165,7 @@ public sealed class PagesTests(BrowserFixture fixture)
     }
 
     [Fact]
-    public async Task Configuration_ShowsTheUnlicensedState_WhenJiraSaysLicNone()
+    public async Task AgentAndAdminPages_ShowTheUnlicensedState_WhenJiraSaysLicNone_ThePortalDoesNot()
     {
         var (site, _) = await SeedAsync();
         await using var admin = await HostedPage.OpenAsync(fixture, fixture.HostPage(site, "configuration", "admin", extra: "lic=none"));
@@ -174,6 +174,13 @@ public sealed class PagesTests(BrowserFixture fixture)
         await using var licensed = await HostedPage.OpenAsync(fixture, fixture.HostPage(site, "configuration", "admin", extra: "lic=active"));
         await Assertions.Expect(licensed.App.GetByText("Organization fields").First).ToBeVisibleAsync();
         Assert.Equal(0, await licensed.App.GetByText("ConnectApp is not licensed on this site").CountAsync());
+
+        // Agents see it too; customers on the portal never hear about licensing.
+        await using var agent = await HostedPage.OpenAsync(fixture, fixture.HostPage(site, "issue-view", "agent", extra: $"lic=none&reporter={Uri.EscapeDataString(Customer)}"));
+        await Assertions.Expect(agent.App.GetByText("ConnectApp is not licensed on this site")).ToBeVisibleAsync();
+        await using var customer = await HostedPage.OpenAsync(fixture, fixture.HostPage(site, "portal-profile", "customer", extra: $"lic=none&customer={Uri.EscapeDataString(Customer)}"));
+        await Assertions.Expect(customer.App.GetByText("Your details")).ToBeVisibleAsync();
+        Assert.Equal(0, await customer.App.GetByText("ConnectApp is not licensed on this site").CountAsync());
     }
 
     [Fact]

@@ -64,6 +64,7 @@ public sealed class SurfacesTests(BrowserFixture fixture)
             await ChooseAsync(orgSection, "Support plan", "Gold");
             await orgSection.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
             await Assertions.Expect(orgSection.Locator("[data-field=support_plan] dd")).ToHaveTextAsync("Gold");
+            Assert.All(await agent.ApiCallsAsync(), c => Assert.StartsWith("JWT ey", c.Authorization ?? string.Empty, StringComparison.Ordinal));
             var frameHeight = await agent.Page.Locator("#app-frame").EvaluateAsync<int>("f => f.getBoundingClientRect().height");
             Assert.True(frameHeight > 200, $"the host resized the iframe to its content ({frameHeight}px)");
             await agent.ScreenshotAsync("scenario-2-issue-view-agent-light");
@@ -109,6 +110,22 @@ public sealed class SurfacesTests(BrowserFixture fixture)
         Assert.Equal(silver, stored["values"]!["support_plan"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task IssueView_SwitchesFromTheReporterToTheRequestParticipants()
+    {
+        var (site, _) = await SeedAsync();
+        var agent = fixture.Api(site);
+        await BrowserFixture.SendAsync(agent, HttpMethod.Post, "customers", new { accountId = "557058:participant-1", name = "Pat Participant", values = new { job_title = "Buyer" } });
+        var url = fixture.HostPage(site, "issue-view", "agent", extra: $"reporter={Uri.EscapeDataString(Customer)}&participants=557058:participant-1,557058:unknown-2");
+        await using var page = await HostedPage.OpenAsync(fixture, url);
+        var app = page.App;
+        await Assertions.Expect(app.GetByRole(AriaRole.Region, new() { Name = "Customer Casey Customer" })).ToBeVisibleAsync();
+        await app.GetByRole(AriaRole.Button, new() { Name = "Participants (2)" }).ClickAsync();
+        await Assertions.Expect(app.GetByRole(AriaRole.Region, new() { Name = "Customer Pat Participant" })).ToContainTextAsync("Buyer");
+        await Assertions.Expect(app.Locator("#root")).ToContainTextAsync("No customer fields yet for 557058:unknown-2.");
+        Assert.Equal(0, await app.GetByRole(AriaRole.Region, new() { Name = "Customer Casey Customer" }).CountAsync());
+    }
+
     /// <summary>Picks an option of an @atlaskit/select by keyboard: focus its input (found by its label), type, Enter.</summary>
     private static async Task ChooseAsync(ILocator scope, string label, string option)
     {
@@ -124,6 +141,9 @@ public sealed class SurfacesTests(BrowserFixture fixture)
     private static async Task AssertNoAgentOnlyDataAsync(HostedPage page)
     {
         Assert.DoesNotContain(Secret, await page.AppDomAsync(), StringComparison.Ordinal);
+        var calls = await page.ApiCallsAsync();
+        Assert.NotEmpty(calls);
+        Assert.All(calls, c => Assert.True(c.Authorization?.StartsWith("JWT ey", StringComparison.Ordinal) == true, $"{c.Url} went without a context token"));
         var bodies = await page.ResponseBodiesAsync();
         Assert.Contains(bodies, b => b.Url.Contains("/api/portal/me", StringComparison.Ordinal));
         foreach (var (url, body) in bodies)

@@ -59,3 +59,15 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T |
 }
 
 export const subtle = { color: token('color.text.subtle', '#44546F') };
+
+/** Jira said lic=none: the site has no active license for the app. Shown to agents and admins, never on the portal. */
+export function Unlicensed({ licensed }: { licensed: boolean }) {
+  if (licensed) return null;
+  return (
+    <div style={{ marginBottom: 8 }}>
+      <SectionMessage appearance="warning" title="ConnectApp is not licensed on this site">
+        <p>Existing values stay visible. A site admin can start a trial or buy a license in Manage apps.</p>
+      </SectionMessage>
+    </div>
+  );
+}

@@ -9,7 +9,7 @@ import Textfield from '@atlaskit/textfield';
 import { token } from '@atlaskit/tokens';
 import { useRef, useState } from 'react';
 import { ApiError, type ApiToken, type Entity, type FieldType, type FieldView, type LossyChange, type Visibility } from '../api';
-import { ErrorMessage, Loading, subtle, useLoad } from '../components/common';
+import { ErrorMessage, Loading, subtle, Unlicensed, useLoad } from '../components/common';
 import { move } from '../forms';
 import type { PageContext } from '../shell';
 
@@ -28,13 +28,7 @@ export function Configuration({ api, licensed }: PageContext) {
   return (
     <div>
       <Heading size="medium" as="h1">Organization and customer fields</Heading>
-      {!licensed && (
-        <div style={{ marginTop: 8 }}>
-          <SectionMessage appearance="warning" title="ConnectApp is not licensed on this site">
-            <p>Agents and customers keep seeing existing values. Start a trial or buy a license in Manage apps to change fields and values.</p>
-          </SectionMessage>
-        </div>
-      )}
+      <Unlicensed licensed={licensed} />
       <Tabs id="entity-tabs">
         <TabList>
           <Tab>Organization fields</Tab>

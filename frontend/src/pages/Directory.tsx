@@ -8,7 +8,7 @@ import { useEffect, useRef, useState } from 'react';
 import Select from '@atlaskit/select';
 import { ApiError, type Entity, type FieldView, type HistoryEntry, type ImportError, type ImportJob, type RecordView } from '../api';
 import { FieldInput } from '../components/FieldInput';
-import { Empty, ErrorMessage, Loading, subtle, useLoad } from '../components/common';
+import { Empty, ErrorMessage, Loading, subtle, Unlicensed, useLoad } from '../components/common';
 import { displayValue, fromDraft, toDraft, type Draft } from '../forms';
 import type { PageContext } from '../shell';
 import { RecordSection } from './IssueView';
@@ -16,10 +16,11 @@ import { RecordSection } from './IssueView';
 const cell = { padding: '4px 8px', borderBottom: `1px solid ${token('color.border', '#091E4224')}`, textAlign: 'left' as const, verticalAlign: 'top' as const };
 
 /** The agents' directory: organizations and customers, search, record details with history and restore, CSV import and export. */
-export function Directory({ api }: PageContext) {
+export function Directory({ api, licensed }: PageContext) {
   return (
     <div>
       <Heading size="medium" as="h1">Customer directory</Heading>
+      <Unlicensed licensed={licensed} />
       <Tabs id="directory-tabs">
         <TabList>
           <Tab>Organizations</Tab>

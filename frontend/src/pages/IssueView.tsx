@@ -3,7 +3,7 @@ import Heading from '@atlaskit/heading';
 import { token } from '@atlaskit/tokens';
 import { lazy, Suspense, useEffect, useState } from 'react';
 import type { FieldView, IssuePanel, RecordView } from '../api';
-import { Empty, ErrorMessage, Loading, subtle, useLoad } from '../components/common';
+import { Empty, ErrorMessage, Loading, subtle, Unlicensed, useLoad } from '../components/common';
 import { FieldList } from '../components/FieldList';
 import type { PageContext } from '../shell';
 
@@ -14,7 +14,7 @@ interface JsmRequest { reporter?: { accountId: string; displayName?: string } }
 interface Participants { values?: { accountId: string; displayName?: string }[] }
 
 /** The agent's issue view panel: the reporter (or participants), their customer fields, their organizations' fields. */
-export function IssueView({ api, bridge, params }: PageContext) {
+export function IssueView({ api, bridge, params, licensed }: PageContext) {
   const issueKey = params.get('issueKey') ?? '';
   const [who, setWho] = useState<'reporter' | 'participants'>('reporter');
   const people = useLoad(async () => {
@@ -28,6 +28,7 @@ export function IssueView({ api, bridge, params }: PageContext) {
   if (people.error) return <ErrorMessage error={people.error} onReload={people.reload} />;
   return (
     <div>
+      <Unlicensed licensed={licensed} />
       <div role="group" aria-label="Whose fields to show" style={{ display: 'flex', gap: 4, marginBottom: 8 }}>
         <Button isSelected={who === 'reporter'} aria-pressed={who === 'reporter'} onClick={() => setWho('reporter')}>Reporter</Button>
         <Button isSelected={who === 'participants'} aria-pressed={who === 'participants'} onClick={() => setWho('participants')}>

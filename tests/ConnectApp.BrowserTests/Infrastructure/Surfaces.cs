@@ -8,11 +8,19 @@ public sealed class HostedPage : IAsyncDisposable
 {
     private readonly IBrowserContext _context;
     private readonly List<IResponse> _responses = [];
+    private readonly List<IRequest> _requests = [];
 
     private HostedPage(IBrowserContext context, IPage page)
     {
         _context = context;
         Page = page;
+        Page.Request += (_, r) =>
+        {
+            lock (_requests)
+            {
+                _requests.Add(r);
+            }
+        };
         Page.Response += (_, r) =>
         {
             lock (_responses)
@@ -73,6 +81,25 @@ public sealed class HostedPage : IAsyncDisposable
         }
 
         return bodies;
+    }
+
+    /// <summary>The app's API calls so far and the Authorization header each carried.</summary>
+    public async Task<List<(string Url, string? Authorization)>> ApiCallsAsync()
+    {
+        List<IRequest> requests;
+        lock (_requests)
+        {
+            requests = [.. _requests.Where(r => new Uri(r.Url).AbsolutePath.StartsWith("/api/", StringComparison.Ordinal))];
+        }
+
+        var calls = new List<(string, string?)>();
+        foreach (var r in requests)
+        {
+            (await r.AllHeadersAsync()).TryGetValue("authorization", out var authorization);
+            calls.Add((r.Url, authorization));
+        }
+
+        return calls;
     }
 
     /// <summary>The iframe's document as text and markup.</summary>
