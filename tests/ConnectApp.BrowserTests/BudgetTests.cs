@@ -55,6 +55,7 @@ public sealed class BudgetTests(BrowserFixture fixture)
         await File.WriteAllTextAsync(Path.Combine(dir, "issue-view-first-load.json"), JsonSerializer.Serialize(result, Indented));
 
         Assert.True(files.Count > 0, "the issue view loaded no JavaScript from /app/assets");
+        Assert.DoesNotContain(scripts, s => s.Body.Contains("Download the React DevTools", StringComparison.Ordinal)); // React's production build
         Assert.True(gzipTotal <= JavaScriptBudgetBytes, $"the issue view's first load is {gzipTotal} bytes of gzipped JavaScript, over {JavaScriptBudgetBytes}");
         Assert.True(result.firstRenderMs > 0, "the issue view marked its first render");
     }

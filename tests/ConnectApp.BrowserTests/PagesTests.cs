@@ -75,6 +75,25 @@ public sealed class PagesTests(BrowserFixture fixture)
         await Assertions.Expect(app.Locator("ol li").First).ToHaveAttributeAsync("data-field-key", "beta");
     }
 
+    [Fact]
+    public async Task Configuration_ReordersFieldsByDragAndDrop()
+    {
+        var (site, _) = await SeedAsync();
+        await using var admin = await HostedPage.OpenAsync(fixture, fixture.HostPage(site, "configuration", "admin"));
+        var app = admin.App;
+        await app.GetByRole(AriaRole.Button, new() { Name = "Reorder Gamma" }).DragToAsync(app.Locator("li[data-field-key=alpha]"));
+        await Assertions.Expect(app.Locator("ol li").First).ToHaveAttributeAsync("data-field-key", "gamma");
+        var order = new List<string>();
+        for (var attempt = 0; attempt < 40 && !order.SequenceEqual(["gamma", "alpha", "beta"]); attempt++)
+        {
+            await Task.Delay(100);
+            var fields = (await fixture.Api(site).GetFromJsonAsync<JsonArray>("fields?entity=organization"))!;
+            order = fields.OrderBy(f => f!["position"]!.GetValue<int>()).Select(f => f!["key"]!.GetValue<string>()).ToList();
+        }
+
+        Assert.Equal(["gamma", "alpha", "beta"], order);
+    }
+
     public static TheoryData<string, string, string> Surfaces() => new()
     {
         { "issue-view", "agent", "light" }, { "issue-view", "agent", "dark" },
