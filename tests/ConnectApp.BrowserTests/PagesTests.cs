@@ -102,6 +102,10 @@ public sealed class PagesTests(BrowserFixture fixture)
         { "portal-request", "customer", "light" }, { "portal-request", "customer", "dark" },
         { "directory", "agent", "light" }, { "directory", "agent", "dark" },
         { "configuration", "admin", "light" }, { "configuration", "admin", "dark" },
+
+        // Admins are agents too; a customer who reaches an agent page gets the API's refusal in words.
+        { "issue-view", "admin", "light" }, { "organization", "admin", "dark" }, { "directory", "admin", "light" },
+        { "directory", "customer", "light" },
     };
 
     [Theory]
@@ -119,6 +123,11 @@ public sealed class PagesTests(BrowserFixture fixture)
         };
         await Assertions.Expect(page.App.Locator("#root")).ToContainTextAsync(expected);
         await Assertions.Expect(page.App.Locator("[aria-busy=true]")).ToHaveCountAsync(0);
+        if ((surface, role) is ("directory", "customer"))
+        {
+            await Assertions.Expect(page.App.GetByRole(AriaRole.Alert).First).ToContainTextAsync("Something went wrong");
+        }
+
         Assert.Equal(theme, await page.App.Locator("html").GetAttributeAsync("data-color-mode"));
         await page.ScreenshotAsync($"{surface}-{role}-{theme}");
         var violations = await page.AxeSeriousViolationsAsync();
