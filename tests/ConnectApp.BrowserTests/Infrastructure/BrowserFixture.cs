@@ -70,6 +70,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         App.StartServer();
         await PersistenceFeature.MigrateAsync(App.Services, CancellationToken.None);
 
+        Assertions.SetDefaultExpectTimeout(15_000); // CI has 2 shared cores: wait for the page, not for a fixed 5 s
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
