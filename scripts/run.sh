@@ -35,7 +35,7 @@ bash scripts/stop.sh --keep-services >/dev/null 2>&1 || true
 log "frontend (npm ci, vite build into src/ConnectApp/wwwroot/app)"
 (cd frontend && npm ci --no-audit --no-fund --silent >/dev/null 2>&1 && node_modules/.bin/vite build --logLevel warn) >"$STATE/frontend.log" 2>&1 || { tail -30 "$STATE/frontend.log"; exit 1; }
 log "build"
-dotnet build ConnectApp.sln -c Release -nologo -v quiet >"$STATE/build.log" 2>&1 || { tail -30 "$STATE/build.log"; exit 1; }
+{ dotnet restore ConnectApp.sln --locked-mode -v quiet && dotnet build ConnectApp.sln -c Release --no-restore -nologo -v quiet; } >"$STATE/build.log" 2>&1 || { tail -30 "$STATE/build.log"; exit 1; }
 APP_DLL=$ROOT/src/ConnectApp/bin/Release/net10.0/ConnectApp.dll
 SIM_DLL=$ROOT/src/JiraSimulator/bin/Release/net10.0/JiraSimulator.dll
 

@@ -22,8 +22,10 @@ command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=nonint
 step "frontend build (type check, vite build into src/ConnectApp/wwwroot/app)"
 (cd frontend && node_modules/.bin/tsc --noEmit -p . && node_modules/.bin/vite build --logLevel warn) || { echo "frontend build failed"; echo "0 passed, 1 failed"; exit 1; }
 
+step "restore (locked: packages.lock.json must match the project files)"
+dotnet restore ConnectApp.sln --locked-mode -v quiet || { echo "restore failed (a changed dependency needs: dotnet restore ConnectApp.sln --force-evaluate, then commit the lock files)"; echo "0 passed, 1 failed"; exit 1; }
 step "build"
-dotnet build ConnectApp.sln -c Release -nologo -v quiet || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+dotnet build ConnectApp.sln -c Release --no-restore -nologo -v quiet || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 step "format check"
 dotnet format ConnectApp.sln --verify-no-changes --no-restore -v quiet || { echo "dotnet format found changes to make (run: dotnet format ConnectApp.sln)"; echo "0 passed, 1 failed"; exit 1; }
 
@@ -59,6 +61,8 @@ fi
 
 step "log hygiene"
 if bash scripts/check-log-hygiene.sh "$RESULTS"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+step "Heroku: the buildpack's publish, then every Procfile line"
+if bash scripts/check-heroku.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 step "problem declarations"
 if bash scripts/check-problem-declarations.sh "$RESULTS"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 

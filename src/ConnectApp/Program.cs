@@ -81,10 +81,12 @@ if (role.RunsWeb())
 }
 
 app.UseRouting();
+app.UseMethodNotAllowed();
 app.UseAuthentication();
 app.UseTenantScope();
 app.UseApiTokens();
 app.UseAuthorization();
+app.UseInputGuard();
 
 app.MapHealthEndpoints();
 if (role.RunsWeb())

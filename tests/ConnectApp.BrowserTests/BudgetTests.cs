@@ -7,7 +7,7 @@ using Microsoft.Playwright;
 namespace ConnectApp.BrowserTests;
 
 /// <summary>The issue view's first load: JavaScript within 150 KB gzipped, and its time to first render, written for bench/frontend.md.</summary>
-[Collection(BrowserCollection.Name)]
+[Collection(BrowserSuite.Name)]
 public sealed class BudgetTests(BrowserFixture fixture)
 {
     public const int JavaScriptBudgetBytes = 150 * 1024;

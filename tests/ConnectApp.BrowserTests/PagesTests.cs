@@ -8,7 +8,7 @@ using Microsoft.Playwright;
 namespace ConnectApp.BrowserTests;
 
 /// <summary>Keyboard reorder, accessibility of every surface (light and dark, with screenshots), stale writes, API validation, CSV import, licensing, caching.</summary>
-[Collection(BrowserCollection.Name)]
+[Collection(BrowserSuite.Name)]
 public sealed class PagesTests(BrowserFixture fixture)
 {
     private const string Customer = "557058:browser-customer-2";

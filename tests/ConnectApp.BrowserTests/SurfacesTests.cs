@@ -7,7 +7,7 @@ using Microsoft.Playwright;
 namespace ConnectApp.BrowserTests;
 
 /// <summary>Every surface through the local Jira host, in headless Chromium: the scenario end to end.</summary>
-[Collection(BrowserCollection.Name)]
+[Collection(BrowserSuite.Name)]
 public sealed class SurfacesTests(BrowserFixture fixture)
 {
     private const string Secret = "AGENT-ONLY-7f3a9c";

@@ -330,9 +330,9 @@ public sealed class JwtAttackCatalogTests(ConnectAppFixture app)
     public async Task TokenInQueryAndFormBoth_IsRefused()
     {
         var site = await app.InstallSiteAsync();
-        var token = SiteTokens.Request(site, "POST", "/api/whoami");
+        var token = SiteTokens.Request(site, "POST", "/api/bulk/values");
         await AssertRefusedAsync(
-            c => c.PostAsync("/api/whoami?jwt=" + token, new FormUrlEncodedContent([new("jwt", token)])),
+            c => c.PostAsync("/api/bulk/values?jwt=" + token, new FormUrlEncodedContent([new("jwt", token)])),
             HttpStatusCode.Unauthorized, "jwt.ambiguous");
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ConnectApp.Problems;
 
 namespace ConnectApp.Api;
 
@@ -7,11 +8,32 @@ namespace ConnectApp.Api;
 internal static class ApiFeature
 {
     public static IServiceCollection AddApi(this IServiceCollection services) =>
-        services.ConfigureHttpJsonOptions(o =>
+        services
+            .ConfigureHttpJsonOptions(o =>
+            {
+                o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+                o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            })
+            .AddProblemConvention((_, route) => route.StartsWith("/api/", StringComparison.Ordinal), InputGuard.NulCharacter, InputGuard.NumberOutOfRange);
+
+    /// <summary>
+    /// After routing, before authentication: a known path with a method it does not support is answered 405 with
+    /// <c>Allow</c> (routing's own rejection endpoint, whose body the status pages make a problem), instead of the
+    /// fail-closed 401 an anonymous caller would otherwise get for an endpoint that does not exist.
+    /// </summary>
+    public static IApplicationBuilder UseMethodNotAllowed(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        if (context.GetEndpoint() is { DisplayName: "405 HTTP Method Not Supported", RequestDelegate: { } reject })
         {
-            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
-            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
-        });
+            await reject(context);
+            return;
+        }
+
+        await next(context);
+    });
+
+    /// <summary>After authorization, before any endpoint: input the database cannot store is refused (<see cref="InputGuard"/>).</summary>
+    public static IApplicationBuilder UseInputGuard(this IApplicationBuilder app) => InputGuard.Use(app);
 
     /// <summary>
     /// The app's API group: called by the iframe SPA with context tokens (<c>AP.context.getToken()</c>), so they are

@@ -15,7 +15,7 @@ internal sealed class AuditEntry
 
     public DateTimeOffset OccurredAt { get; set; }
 
-    /// <summary>accountId of the user, "token:{id}" for API tokens, "system" for jobs.</summary>
+    /// <summary>accountId of the user, or "token:{id}" for an API token (see Api/Actors); background work records the actor who started it.</summary>
     public required string Actor { get; set; }
 
     /// <summary>value.set, value.restored, field.created, field.updated, field.type_changed, option.added, ...</summary>

@@ -38,9 +38,9 @@ internal static class CsvFormat
     };
 
     /// <summary>
-    /// Writing: RFC 4180, UTF-8 without a byte-order mark. Formula-like cells (=, +, -, @) are not escaped: the file
-    /// is a data interchange format that must read back identically, and escaping would change values such as
-    /// "+44 20 7946 0000" phone numbers.
+    /// Writing: RFC 4180, UTF-8 without a byte-order mark. Cells a spreadsheet would run as formulas are guarded by
+    /// <see cref="FormulaGuard"/> (a leading apostrophe, removed again on import), so an export is safe to open and
+    /// still reads back identically.
     /// </summary>
     public static CsvWriterOptions WriterOptions() => new()
     {

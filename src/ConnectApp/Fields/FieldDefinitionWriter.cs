@@ -318,6 +318,12 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
             return;
         }
 
+        if (labels.Any(l => l is null))
+        {
+            errors["options"] = [$"option labels must be 1 to {MaxOptionLabel} characters (null is not a label)"];
+            return;
+        }
+
         var problems = new List<string>();
         if (labels.Any(l => string.IsNullOrWhiteSpace(l) || l.Trim().Length > MaxOptionLabel))
         {

@@ -80,9 +80,11 @@ internal sealed class JobQueue(NpgsqlDataSource dataSource, TimeProvider time, J
 }
 
 /// <summary>In-process wake-up for the worker; other instances find the work by polling.</summary>
-internal sealed class JobSignal
+internal sealed class JobSignal : IDisposable
 {
     private readonly SemaphoreSlim _signal = new(0, 1);
+
+    public void Dispose() => _signal.Dispose();
 
     public void Notify()
     {

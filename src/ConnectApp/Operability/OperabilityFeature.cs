@@ -14,13 +14,16 @@ internal static class OperabilityFeature
 {
     public static IServiceCollection AddOperability(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSerilog((sp, log) => Logging.Configure(log, configuration, sp));
+        // preserveStaticLogger: each host keeps its own logger (tests run several hosts in one process), and nothing
+        // in the app logs through the static Log.
+        services.AddSerilog((sp, log) => Logging.Configure(log, configuration, sp), preserveStaticLogger: true);
         services.AddHealthChecks(); // each feature that depends on a service adds its check, tagged HealthTags.Ready
         return services;
     }
 
     /// <summary>Outermost: the request log line (outside the exception handler, so handled problems log their real status).</summary>
-    public static IApplicationBuilder UseRequestLogging(this IApplicationBuilder app) => app.UseSerilogRequestLogging();
+    public static IApplicationBuilder UseRequestLogging(this IApplicationBuilder app) =>
+        app.UseSerilogRequestLogging(o => o.Logger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>());
 
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) => app.UseMiddleware<SecurityHeaders>();
 

@@ -1,4 +1,5 @@
 using ConnectApp.Hosting;
+using ConnectApp.Problems;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.Extensions.Options;
@@ -16,6 +17,9 @@ internal static class PersistenceFeature
         services.AddScoped<TenantConnectionInterceptor>();
         services.AddDbContext<AppDbContext>((sp, o) => Configure(o, sp.GetRequiredService<NpgsqlDataSource>())
             .AddInterceptors(sp.GetRequiredService<TenantConnectionInterceptor>()));
+        services.AddSingleton(new ExceptionProblemMapping(PersistenceProblems.FromException));
+        // Any endpoint that reads or writes the database (all of the API, and the lifecycle callbacks) may meet an outage.
+        services.AddProblemConvention((_, route) => route.StartsWith("/api/", StringComparison.Ordinal) || route is "/installed" or "/uninstalled" or "/enabled" or "/disabled", PersistenceProblems.Unavailable);
         services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgresql", tags: [HealthTags.Ready], timeout: TimeSpan.FromSeconds(5));
         return services;
     }

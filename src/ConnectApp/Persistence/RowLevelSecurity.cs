@@ -17,7 +17,7 @@ internal static class RowLevelSecurity
     /// <summary>
     /// Tables with a <c>tenant_id</c> that deliberately get no row-level security, because a process must read them
     /// across tenants before it knows which tenant to act for. Each holds ids only, never tenant data; the work they
-    /// point to runs under its tenant. <c>job_queue</c>: workers claim jobs of every tenant (docs/adr/0005).
+    /// point to runs under its tenant. <c>job_queue</c>: workers claim jobs of every tenant (docs/adr/0006).
     /// </summary>
     public static readonly string[] SystemTables = ["job_queue"];
 

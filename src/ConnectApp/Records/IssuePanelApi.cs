@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace ConnectApp.Records;
 
 /// <summary>
-/// What the agent's issue panel shows, in one round trip: for the reporter and participants, their customer
+/// What the agent's issue panel shows, in one request: for the reporter and participants, their customer
 /// records, their organizations, and the field definitions to render them with.
 /// </summary>
 internal static class IssuePanelApi

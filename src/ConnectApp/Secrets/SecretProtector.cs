@@ -8,7 +8,7 @@ namespace ConnectApp.Secrets;
 internal sealed record EncryptedSecret(byte[] Ciphertext, string KeyId);
 
 /// <summary>
-/// AES-256-GCM for secrets at rest (shared secrets, later API-token material). Each value gets a fresh random
+/// AES-256-GCM for secrets at rest (tenants' shared secrets; API tokens are stored as hashes, ADR 5). Each value gets a fresh random
 /// 96-bit nonce; the blob is nonce | tag | ciphertext. The associated data binds a ciphertext to its row
 /// (the tenant's clientKey), so a value copied into another row does not decrypt. The key id (a hash prefix of
 /// the key, never the key) says which key to use, so SECRETS_KEY can rotate with SECRETS_KEY_PREVIOUS.

@@ -205,7 +205,7 @@ internal sealed class AppHost(string databaseUrl, Uri appUrl, Uri simulatorUrl) 
 }
 
 [CollectionDefinition(Name)]
-public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
+public sealed class BrowserSuite : ICollectionFixture<BrowserFixture>
 {
     public const string Name = "browser";
 }

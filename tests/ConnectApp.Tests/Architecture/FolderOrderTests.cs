@@ -23,6 +23,15 @@ public sealed class FolderOrderTests
         Assert.True(unplaced.Count == 0, "Folders missing from FolderOrder.ConnectApp (place each deliberately): " + string.Join(", ", unplaced));
     }
 
+    /// <summary>Each folder's entry points are in one place, named after it: <c>Xxx/XxxFeature.cs</c>.</summary>
+    [Fact]
+    public void EveryProductFolder_HasOneFeatureClass()
+    {
+        var types = typeof(global::ConnectApp.Api.Caller).Assembly.GetTypes();
+        var missing = FolderOrder.ConnectApp.Where(folder => types.All(t => t.FullName != $"ConnectApp.{folder}.{folder}Feature")).ToList();
+        Assert.True(missing.Count == 0, "Folders without an XxxFeature class: " + string.Join(", ", missing));
+    }
+
     /// <summary>The check itself: a deliberate wrong-way reference (see WrongWay below) is found, and named.</summary>
     [Fact]
     public void WrongWayReference_IsReported()

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using ConnectApp.Persistence;
+using ConnectApp.Tests.Infrastructure;
+using JiraSimulator;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ConnectApp.Tests;
+
+/// <summary>
+/// The database goes away under a running app (a real PostgreSQL server of the test's own, stopped by PID): calls
+/// answer 503 database.unavailable with Retry-After at once, readiness says so, and the app recovers by itself when
+/// the server is back.
+/// </summary>
+[Collection(AppCollection.Name)]
+public sealed class OutageTests(ConnectAppFixture app)
+{
+    [Fact]
+    public async Task PostgreSqlDown_Is503WithRetryAfter_Fast_AndRecoversWithoutARestart()
+    {
+        await using var postgres = await PrivatePostgres.StartAsync();
+        await using var factory = new ConnectAppFactory(app, postgres.Url);
+        factory.UseKestrel(0);
+        factory.StartServer();
+        await PersistenceFeature.MigrateAsync(factory.Services, CancellationToken.None);
+        var address = new Uri(factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First().Replace("[::1]", "127.0.0.1", StringComparison.Ordinal) + "/");
+        HttpClient Client(string? token = null)
+        {
+            var client = factory.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = address, AllowAutoRedirect = false });
+            if (token is not null)
+            {
+                client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("JWT", token);
+            }
+
+            return client;
+        }
+
+        var site = ConnectAppFixture.NewSite();
+        app.Simulator.Services.GetRequiredService<SiteDirectory>().Add(site);
+        using (var installed = await app.Installer.InstallAsync(Client(), site))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, installed.StatusCode);
+        }
+
+        TestLog.RecordSecret(site.SharedSecret!);
+        site.AddUser("557058:outage-agent", SiteRole.Agent);
+        var token = SiteTokens.Context(site, "557058:outage-agent");
+        TestLog.RecordSecret(token);
+        using var agent = Client(token);
+        await agent.SendJsonAsync(HttpMethod.Post, "api/organizations", new { jsmId = "1", name = "Before the outage" }).OkJsonAsync(HttpStatusCode.Created);
+
+        await postgres.StopServerAsync();
+
+        var clock = Stopwatch.StartNew();
+        using (var down = await agent.GetAsync("api/organizations"))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"answered after {clock.Elapsed}");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+            Assert.True(down.Headers.RetryAfter?.Delta > TimeSpan.Zero, "Retry-After is set");
+            await Task.FromResult(down).ProblemAsync(HttpStatusCode.ServiceUnavailable, "database.unavailable");
+        }
+
+        await agent.SendJsonAsync(HttpMethod.Post, "api/organizations", new { jsmId = "2", name = "During the outage" }).ProblemAsync(HttpStatusCode.ServiceUnavailable, "database.unavailable");
+        using (var ready = await Client().GetAsync("health/ready"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        }
+
+        await postgres.StartServerAsync();
+
+        // Back without restarting the app: pooled connections to the old server are dropped and replaced.
+        HttpStatusCode status = 0;
+        for (var attempt = 0; attempt < 20 && status != HttpStatusCode.OK; attempt++)
+        {
+            using var response = await agent.GetAsync("api/organizations");
+            status = response.StatusCode;
+            if (status != HttpStatusCode.OK)
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+                await Task.Delay(250);
+            }
+        }
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var list = await agent.GetAsync("api/organizations").OkJsonAsync();
+        Assert.Equal(["Before the outage"], list["values"]!.AsArray().Select(v => v!["name"]!.GetValue<string>()));
+    }
+}
