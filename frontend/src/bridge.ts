@@ -14,6 +14,11 @@ export interface Bridge {
   resize(height: number): void;
   /** Light or dark, as the host shows itself. */
   getColorMode(): Promise<ColorMode>;
+  /**
+   * Applies the host's theme with `apply` (setGlobalTheme). Locally: the host's mode. In Jira: both modes' styles
+   * ('auto'), then AP.theming sets (and later updates) data-color-mode on <html> as Jira's theme changes.
+   */
+  applyTheme(apply: (mode: ColorMode | 'auto') => Promise<unknown>): Promise<void>;
   /** GET on the host product's REST API as the current user (AP.request in Jira). */
   request<T>(url: string): Promise<T>;
   readonly kind: 'ap' | 'local';
@@ -93,18 +98,14 @@ export function apBridge(ap: AtlassianAP): Bridge {
     const p = ap.context.getToken(resolve);
     if (p && typeof (p as Promise<string>).then === 'function') (p as Promise<string>).then(resolve);
   }));
-  let themed = false;
   return {
     kind: 'ap',
     getToken,
     resize: (height) => ap.resize?.('100%', `${Math.ceil(height)}px`),
-    getColorMode: () => {
-      if (!themed) {
-        ap.theming?.initializeTheming();
-        themed = true;
-      }
-      const mode = document.documentElement.getAttribute('data-color-mode');
-      return Promise.resolve(mode === 'dark' ? 'dark' : 'light');
+    getColorMode: () => Promise.resolve(document.documentElement.getAttribute('data-color-mode') === 'dark' ? 'dark' : 'light'),
+    applyTheme: async (apply) => {
+      await apply('auto');
+      ap.theming?.initializeTheming(); // after ours, so Jira's data-color-mode wins and follows theme changes
     },
     request: <T,>(url: string) => new Promise<T>((resolve, reject) => {
       const p = ap.request({
@@ -156,6 +157,10 @@ export function localBridge(win: BridgeWindow, hostOrigin: string, timeoutMs = 1
     getToken: cachedTokens(() => call<string>('getToken')),
     resize: (height) => win.parent.postMessage({ connectapp: 1, method: 'resize', args: { height: Math.ceil(height) } }, hostOrigin),
     getColorMode: () => call<ColorMode>('getColorMode').then((m) => (m === 'dark' ? 'dark' : 'light')),
+    applyTheme: async (apply) => {
+      const mode = await call<ColorMode>('getColorMode').then((m) => (m === 'dark' ? 'dark' : 'light')).catch(() => 'light' as const);
+      await apply(mode);
+    },
     request: <T,>(url: string) => call<T>('request', { url }),
   };
 }

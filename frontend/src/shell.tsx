@@ -23,8 +23,7 @@ export async function start(render: (context: PageContext) => ReactNode): Promis
   const root = createRoot(container);
   try {
     const b = await bridge();
-    const colorMode = await b.getColorMode().catch(() => 'light' as const);
-    await setGlobalTheme({ colorMode, light: 'light', dark: 'dark' });
+    await b.applyTheme((colorMode) => setGlobalTheme({ colorMode, light: 'light', dark: 'dark' }));
     document.body.style.background = token('elevation.surface', '#FFFFFF');
     const params = new URLSearchParams(window.location.search);
     const context: PageContext = { bridge: b, api: new Api(b), params, licensed: params.get('lic') !== 'none' };

@@ -88,6 +88,19 @@ describe('localBridge', () => {
     expect(f.sent[1]!.message).toEqual({ connectapp: 1, method: 'resize', args: { height: 121 } });
   });
 
+  it('applies the host color mode, light when the host does not say', async () => {
+    const f = frames();
+    const applied: string[] = [];
+    const done = localBridge(f.win, f.hostOrigin).applyTheme(async (m) => applied.push(m));
+    f.deliver({ connectapp: 1, id: f.sent[0]!.message.id, result: 'dark' });
+    await done;
+    const g = frames();
+    const second = localBridge(g.win, g.hostOrigin).applyTheme(async (m) => applied.push(m));
+    g.deliver({ connectapp: 1, id: g.sent[0]!.message.id, error: 'no theme here' });
+    await second;
+    expect(applied).toEqual(['dark', 'light']);
+  });
+
   it('reads the color mode from the host', async () => {
     const f = frames();
     const mode = localBridge(f.win, f.hostOrigin).getColorMode();
@@ -106,6 +119,13 @@ describe('apBridge', () => {
     expect(resize).toHaveBeenCalledWith('100%', '300px');
     const promiseStyle = apBridge({ context: { getToken: () => Promise.resolve('p.e30.s') }, request: () => undefined });
     await expect(promiseStyle.getToken()).resolves.toBe('p.e30.s');
+  });
+
+  it("loads both modes' styles, then lets AP.theming drive data-color-mode", async () => {
+    const calls: string[] = [];
+    const ap: AtlassianAP = { context: { getToken: () => Promise.resolve('t') }, request: () => undefined, theming: { initializeTheming: () => calls.push('AP.theming') } };
+    await apBridge(ap).applyTheme(async (m) => calls.push(`apply ${m}`));
+    expect(calls).toEqual(['apply auto', 'AP.theming']);
   });
 
   it('reads Jira REST through AP.request', async () => {
