@@ -28,6 +28,10 @@ RABBITMQ_URL=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/}
 CONNECT_INSTALL_KEYS_URL=http://127.0.0.1:$SIMULATOR_PORT/connect-install-keys
 ALLOWED_HOST_SUFFIXES=${ALLOWED_HOST_SUFFIXES:-.atlassian.net,127.0.0.1}
 APP_URL=http://127.0.0.1:$PORT
+# Forge Remote against the simulator's Forge: its JWKS, its app id, and its API gateway on loopback.
+FORGE_APP_ID=${FORGE_APP_ID:-6f2c1a0e-5b7d-4c1e-9a3f-1d2e3f4a5b6c}
+FORGE_JWKS_URL=http://127.0.0.1:$SIMULATOR_PORT/forge/.well-known/jwks.json
+FORGE_API_BASE_URLS=http://127.0.0.1:$SIMULATOR_PORT/ex/jira/
 set +a
 
 bash scripts/stop.sh --keep-services >/dev/null 2>&1 || true
@@ -91,4 +95,8 @@ ConnectApp is running (logs: .run/app.log, .run/simulator.log; stop: bash script
 
   The same customer on the portal (customer-visible fields only):
     curl -H "Authorization: JWT \$(curl -s "http://127.0.0.1:$SIMULATOR_PORT/admin/sites/demo/context-token?accountId=$REPORTER")" $APP_BASE_URL/api/portal/me
+
+  The same API as a Forge Remote (a Forge Invocation Token and the app system token, as Forge sends them):
+    curl -H "Authorization: Bearer \$(curl -s http://127.0.0.1:$SIMULATOR_PORT/admin/sites/demo/forge-token)" \\
+         -H "x-forge-oauth-system: \$(curl -s http://127.0.0.1:$SIMULATOR_PORT/admin/sites/demo/forge-system-token)" $APP_BASE_URL/api/whoami
 EOT

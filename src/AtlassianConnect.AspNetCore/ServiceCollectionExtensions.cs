@@ -1,4 +1,5 @@
 using AtlassianConnect.Authentication;
+using AtlassianConnect.Forge;
 using AtlassianConnect.Lifecycle;
 using AtlassianConnect.Outgoing;
 using Microsoft.AspNetCore.Authentication;
@@ -23,5 +24,19 @@ public static class ServiceCollectionExtensions
         services.AddTransient<ConnectSigningHandler>();
         return services.AddAuthentication(ConnectJwtDefaults.AuthenticationScheme)
             .AddScheme<ConnectJwtOptions, ConnectJwtHandler>(ConnectJwtDefaults.AuthenticationScheme, _ => { });
+    }
+
+    /// <summary>
+    /// Adds Forge Remote: the Forge Invocation Token scheme (<see cref="ForgeDefaults.AuthenticationScheme"/>) and its
+    /// key set. The app supplies <see cref="IForgeInstallationStore"/> and binds <see cref="ForgeOptions"/>; it decides
+    /// which requests the scheme sees (for example with a policy scheme that forwards bearer JWTs to it).
+    /// </summary>
+    public static AuthenticationBuilder AddForgeRemote(this AuthenticationBuilder authentication)
+    {
+        ArgumentNullException.ThrowIfNull(authentication);
+        authentication.Services.TryAddSingleton(TimeProvider.System);
+        authentication.Services.AddHttpClient(ForgeKeySet.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
+        authentication.Services.TryAddSingleton<ForgeKeySet>();
+        return authentication.AddScheme<ForgeInvocationTokenOptions, ForgeInvocationTokenHandler>(ForgeDefaults.AuthenticationScheme, _ => { });
     }
 }

@@ -41,6 +41,7 @@ public sealed class ConnectAppInstaller(InstallKeyServer keys, TimeProvider? tim
             ["eventType"] = eventType,
             ["serverVersion"] = "100280",
             ["pluginsVersion"] = "1001.0.0-SNAPSHOT",
+            ["installationId"] = site.InstallationId,
         };
         if (sharedSecret is not null)
         {

@@ -23,6 +23,24 @@ internal static class PermissionsCheck
             return Results.Problem(error, statusCode: 401);
         }
 
+        return await AnswerAsync(site, context);
+    }
+
+    /// <summary>The same check through the API gateway, authorized with the Forge app system token.</summary>
+    public static async Task<IResult> HandleForgeAsync(SimulatedSite site, HttpContext context)
+    {
+        var presented = context.Request.Headers.Authorization.ToString();
+        if (!presented.StartsWith("Bearer ", StringComparison.Ordinal) || !string.Equals(presented[7..], site.ForgeSystemToken, StringComparison.Ordinal))
+        {
+            return Results.Problem("The app system token is missing or wrong.", statusCode: 401);
+        }
+
+        site.CountForgePermissionCheck();
+        return await AnswerAsync(site, context);
+    }
+
+    private static async Task<IResult> AnswerAsync(SimulatedSite site, HttpContext context)
+    {
         site.CountPermissionCheck();
         if (site.FailPermissionChecksWith is { } status)
         {

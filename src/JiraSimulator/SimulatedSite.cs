@@ -11,6 +11,7 @@ public sealed class SimulatedSite
         Name = name;
         BaseUrl = baseUrl;
         ClientKey = clientKey ?? Guid.NewGuid().ToString();
+        ApiBaseUrl = new Uri($"https://api.atlassian.com/ex/jira/{CloudId}");
     }
 
     public string Name { get; }
@@ -18,6 +19,18 @@ public sealed class SimulatedSite
     public string ClientKey { get; }
 
     public Uri BaseUrl { get; set; }
+
+    /// <summary>Forge's id for this site's installation of the app (the app is registered as Connect on Forge); sent in the installed payload.</summary>
+    public string InstallationId { get; set; } = "ari:cloud:ecosystem::installation/" + Guid.NewGuid();
+
+    /// <summary>The site's cloud id: Forge Remote calls name <c>https://api.atlassian.com/ex/jira/{cloudId}</c> as apiBaseUrl.</summary>
+    public Guid CloudId { get; } = Guid.NewGuid();
+
+    /// <summary>Where Forge tells a remote to call the product.</summary>
+    public Uri ApiBaseUrl { get; set; } = null!;
+
+    /// <summary>The app system token Forge sends with invocations (<c>x-forge-oauth-system</c>); the site's REST accepts it as a bearer token.</summary>
+    public string ForgeSystemToken { get; } = "forge-system-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>The secret of the latest install; null before the first.</summary>
     public string? SharedSecret { get; set; }
@@ -40,6 +53,13 @@ public sealed class SimulatedSite
     private int _permissionChecks;
 
     internal void CountPermissionCheck() => Interlocked.Increment(ref _permissionChecks);
+
+    /// <summary>How many of those came through the API gateway with the Forge app system token.</summary>
+    public int ForgePermissionChecks => _forgePermissionChecks;
+
+    private int _forgePermissionChecks;
+
+    internal void CountForgePermissionCheck() => Interlocked.Increment(ref _forgePermissionChecks);
 
     /// <summary>Adds (or replaces) a user.</summary>
     public SimulatedUser AddUser(string accountId, SiteRole role, string? displayName = null, string? email = null)

@@ -27,6 +27,7 @@ public sealed class SimulatorProgram
         }
 
         builder.Services.AddSingleton<InstallKeyServer>();
+        builder.Services.AddSingleton<ForgePlatform>();
         builder.Services.AddSingleton(sp => new ConnectAppInstaller(sp.GetRequiredService<InstallKeyServer>()));
         builder.Services.AddSingleton<SiteDirectory>();
         builder.Services.AddHttpClient("app", (sp, c) =>
@@ -46,6 +47,35 @@ public static class SimulatorEndpoints
     {
         app.MapGet("/connect-install-keys/{**kid}", (string kid, InstallKeyServer keys) =>
             keys.PublicPem(kid) is { } pem ? Results.Text(pem, "application/x-pem-file") : Results.NotFound());
+
+        app.MapGet("/forge/.well-known/jwks.json", (ForgePlatform forge) => Results.Text(forge.Jwks(), "application/json"));
+        app.MapGet("/admin/sites/{name}/forge-token", (string name, string? accountId, SiteDirectory sites, ForgePlatform forge) =>
+            sites.Find(name) is { } site ? Results.Text(forge.Mint(new ForgePlatform.Invocation(site, accountId ?? "557058:simulated-agent"))) : Results.NotFound());
+        app.MapGet("/admin/sites/{name}/forge-system-token", (string name, SiteDirectory sites) =>
+            sites.Find(name) is { } site ? Results.Text(site.ForgeSystemToken) : Results.NotFound());
+
+        // Forge calling the app as a remote (what invokeRemote does from a Forge module): GET the app's path with a
+        // fresh invocation token and the app system token; answers with the app's status and body.
+        app.MapGet("/admin/sites/{name}/forge-invoke", async (string name, string path, string? accountId, SiteDirectory sites, ForgePlatform forge, IHttpClientFactory clients, CancellationToken ct) =>
+        {
+            if (sites.Find(name) is not { } site || !path.StartsWith('/'))
+            {
+                return Results.NotFound();
+            }
+
+            using var request = new HttpRequestMessage(HttpMethod.Get, path.TrimStart('/'));
+            request.Headers.Authorization = new("Bearer", forge.Mint(new ForgePlatform.Invocation(site, accountId ?? "557058:simulated-agent")));
+            request.Headers.Add("x-forge-oauth-system", site.ForgeSystemToken);
+            using var response = await clients.CreateClient("app").SendAsync(request, ct);
+            return Results.Text(await response.Content.ReadAsStringAsync(ct), response.Content.Headers.ContentType?.ToString(), statusCode: (int)response.StatusCode);
+        });
+
+        // Forge Remote calls back through Atlassian's API gateway: https://api.atlassian.com/ex/jira/{cloudId}/...
+        // with the app system token as bearer. Routed here by path (in tests the app's HTTP client is this server).
+        app.MapPost("/ex/jira/{cloudId:guid}/rest/api/3/permissions/check", (Guid cloudId, HttpContext context, SiteDirectory sites) =>
+            sites.All.FirstOrDefault(s => s.CloudId == cloudId) is { } site
+                ? PermissionsCheck.HandleForgeAsync(site, context)
+                : Task.FromResult(Results.NotFound()));
 
         app.MapGet("/", (SiteDirectory sites) =>
         {
@@ -150,7 +180,12 @@ public sealed class SiteDirectory
     public SimulatedSite? Find(string name) => _sites.TryGetValue(name, out var site) ? site : null;
 
     public SimulatedSite GetOrCreate(string name, Uri simulatorBase) =>
-        _sites.GetOrAdd(name, n => new SimulatedSite(n, new Uri(simulatorBase, $"/site/{Uri.EscapeDataString(n)}")));
+        _sites.GetOrAdd(name, n =>
+        {
+            var site = new SimulatedSite(n, new Uri(simulatorBase, $"/site/{Uri.EscapeDataString(n)}"));
+            site.ApiBaseUrl = new Uri(simulatorBase, $"/ex/jira/{site.CloudId}"); // a local run calls the simulator, not api.atlassian.com
+            return site;
+        });
 
     public SimulatedSite Add(SimulatedSite site) => _sites.GetOrAdd(site.Name, site);
 }

@@ -54,6 +54,8 @@ public sealed class OperabilityTests(ConnectAppFixture app)
     [InlineData("VALID", "RABBITMQ_URL=http://nope", "RABBITMQ_URL is malformed")]
     [InlineData("VALID", "API_TOKEN_RATE_LIMIT=fast", "API_TOKEN_RATE_LIMIT is malformed")]
     [InlineData("VALID", "API_TOKEN_RATE_LIMIT=0", "API_TOKEN_RATE_LIMIT is malformed")]
+    [InlineData("VALID", "FORGE_APP_ID=nope", "FORGE_APP_ID must be the Forge app id")]
+    [InlineData("VALID", "FORGE_API_BASE_URLS=http://gateway.example/", "FORGE_API_BASE_URLS must list https URL prefixes")]
     public async Task BadConfiguration_StopsStartUpWithOneClearLine(string? secretsKey, string setting, string expected)
     {
         var dll = Path.Combine(ConnectTesting.AtlassianJwtOracle.RepositoryRoot(), "src", "ConnectApp", "bin", BuildConfiguration(), "net10.0", "ConnectApp.dll");

@@ -16,15 +16,15 @@ public static class ConnectProblems
     /// <summary>The <c>type</c> prefix the library uses; hosts may rewrite it.</summary>
     public const string TypePrefix = "urn:connect:problem:";
 
-    /// <summary>Writes <paramref name="failure"/> as the response (401 also gets <c>WWW-Authenticate: JWT</c>).</summary>
-    public static async Task WriteAsync(HttpContext context, ConnectAuthFailure failure)
+    /// <summary>Writes <paramref name="failure"/> as the response (401 also gets <c>WWW-Authenticate: <paramref name="challenge"/></c>).</summary>
+    public static async Task WriteAsync(HttpContext context, ConnectAuthFailure failure, string challenge = "JWT")
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(failure);
         context.Response.StatusCode = failure.Status;
         if (failure.Status == StatusCodes.Status401Unauthorized)
         {
-            context.Response.Headers.WWWAuthenticate = "JWT";
+            context.Response.Headers.WWWAuthenticate = challenge;
         }
 
         var problem = new ProblemDetails

@@ -1,11 +1,14 @@
+using AtlassianConnect.Forge;
 using Microsoft.Extensions.Options;
 
 namespace AtlassianConnect.Outgoing;
 
 /// <summary>
-/// Signs requests to an installation's product as the app: <c>Authorization: JWT</c> with <c>iss</c> = app key,
-/// <c>qsh</c> of this exact request and a three-minute lifetime. The installation comes from
-/// <see cref="ConnectRequest.TenantKey"/>; requests to anywhere but its baseUrl are refused.
+/// Authorizes requests to an installation's product as the app. A Connect request (<see cref="ConnectRequest.TenantKey"/>)
+/// gets <c>Authorization: JWT</c> with <c>iss</c> = app key, <c>qsh</c> of this exact request and a three-minute
+/// lifetime, and may only go to the installation's baseUrl. A request made for a Forge Remote call
+/// (<see cref="ForgeRequest.InvocationKey"/>) gets the Forge OAuth bearer token instead, and may only go under the
+/// invocation's apiBaseUrl.
 /// </summary>
 public sealed class ConnectSigningHandler(IOptions<ConnectOptions> options, TimeProvider time) : DelegatingHandler
 {
@@ -15,6 +18,11 @@ public sealed class ConnectSigningHandler(IOptions<ConnectOptions> options, Time
     /// <inheritdoc />
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        if (request.Options.TryGetValue(ForgeRequest.InvocationKey, out var invocation) && invocation is not null)
+        {
+            return SendForForgeAsync(request, invocation, cancellationToken);
+        }
+
         if (!request.Options.TryGetValue(ConnectRequest.TenantKey, out var tenant) || tenant is null)
         {
             throw new InvalidOperationException("An outgoing Connect request needs the installation: request.Options.Set(ConnectRequest.TenantKey, tenant).");
@@ -33,6 +41,43 @@ public sealed class ConnectSigningHandler(IOptions<ConnectOptions> options, Time
         var claims = ConnectJwt.RequestClaims(options.Value.AppKey, qsh, time.GetUtcNow(), TokenLifetime);
         request.Headers.Authorization = new("JWT", ConnectJwt.CreateSymmetric(claims, tenant.SharedSecret));
         return base.SendAsync(request, cancellationToken);
+    }
+
+    private Task<HttpResponseMessage> SendForForgeAsync(HttpRequestMessage request, ForgeInvocation invocation, CancellationToken cancellationToken)
+    {
+        var uri = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
+        var root = invocation.ApiBaseUrl.ToString().TrimEnd('/') + "/";
+        if (!uri.ToString().StartsWith(root, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException("Outgoing Forge requests may only go under the invocation's apiBaseUrl.");
+        }
+
+        var asUser = request.Options.TryGetValue(ForgeRequest.AsUserKey, out var user) && user;
+        var token = (asUser ? invocation.AppUserToken : invocation.AppSystemToken)
+            ?? throw new InvalidOperationException($"The Forge call carried no {(asUser ? "x-forge-oauth-user" : "x-forge-oauth-system")} token.");
+        request.Headers.Authorization = new("Bearer", token);
+        return base.SendAsync(request, cancellationToken);
+    }
+}
+
+/// <summary>Per-request options for outgoing calls made for a Forge Remote invocation.</summary>
+public static class ForgeRequest
+{
+    /// <summary>The invocation a request is made for.</summary>
+    public static readonly HttpRequestOptionsKey<ForgeInvocation> InvocationKey = new("forge.invocation");
+
+    /// <summary>True: act as the user (<c>x-forge-oauth-user</c>) rather than the app (<c>x-forge-oauth-system</c>).</summary>
+    public static readonly HttpRequestOptionsKey<bool> AsUserKey = new("forge.as_user");
+
+    /// <summary>A request to <paramref name="pathAndQuery"/> under the invocation's apiBaseUrl, authorized as the app (or the user).</summary>
+    public static HttpRequestMessage Create(ForgeInvocation invocation, HttpMethod method, string pathAndQuery, bool asUser = false)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        ArgumentNullException.ThrowIfNull(pathAndQuery);
+        var request = new HttpRequestMessage(method, new Uri(invocation.ApiBaseUrl.ToString().TrimEnd('/') + "/" + pathAndQuery.TrimStart('/')));
+        request.Options.Set(InvocationKey, invocation);
+        request.Options.Set(AsUserKey, asUser);
+        return request;
     }
 }
 

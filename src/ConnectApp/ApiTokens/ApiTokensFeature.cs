@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using AtlassianConnect.Authentication;
+using AtlassianConnect.Forge;
 using ConnectApp.Api;
 using ConnectApp.Hosting;
 using ConnectApp.Problems;
@@ -26,10 +27,12 @@ internal static class ApiTokensFeature
 
         services.AddAuthentication()
             .AddScheme<ApiTokenAuthenticationOptions, ApiTokenHandler>(ApiTokenDefaults.AuthenticationScheme, _ => { })
-            .AddPolicyScheme(ApiTokenDefaults.SelectorScheme, "Connect JWT or API token", o => o.ForwardDefaultSelector = context =>
-                context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-                    ? ApiTokenDefaults.AuthenticationScheme
-                    : ConnectJwtDefaults.AuthenticationScheme);
+            .AddPolicyScheme(ApiTokenDefaults.SelectorScheme, "Connect JWT, Forge Invocation Token or API token", o => o.ForwardDefaultSelector = context =>
+                context.Request.Headers.Authorization.ToString() is var authorization && ForgeDefaults.IsBearerJwt(authorization)
+                    ? ForgeDefaults.AuthenticationScheme // Forge Remote: a bearer JWT (API tokens are cat_..., never three dot-separated parts)
+                    : authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                        ? ApiTokenDefaults.AuthenticationScheme
+                        : ConnectJwtDefaults.AuthenticationScheme);
         // PostConfigure: the Connect library sets its own scheme as the default when it is added; this must win
         // whichever of the two is registered first.
         services.PostConfigure<AuthenticationOptions>(o => o.DefaultScheme = ApiTokenDefaults.SelectorScheme);

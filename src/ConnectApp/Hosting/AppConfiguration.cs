@@ -1,4 +1,5 @@
 using AtlassianConnect;
+using AtlassianConnect.Forge;
 
 namespace ConnectApp.Hosting;
 
@@ -31,4 +32,29 @@ internal static class AppConfiguration
             })
             .ValidateDataAnnotations();
     }
+
+    /// <summary>
+    /// Forge Remote (Connect on Forge): <c>FORGE_APP_ID</c> (unset: invocation tokens are refused), <c>FORGE_JWKS_URL</c>
+    /// (Atlassian's production JWKS by default), <c>FORGE_API_BASE_URLS</c> (comma-separated prefixes a token's apiBaseUrl
+    /// may have; Atlassian's API gateways by default).
+    /// </summary>
+    public static void AddForgeOptions(this IServiceCollection services, IConfiguration configuration) =>
+        services.AddValidatedOptions<ForgeOptions>(o =>
+            {
+                o.AppId = configuration["FORGE_APP_ID"] is { Length: > 0 } id ? id : null;
+                if (configuration["FORGE_JWKS_URL"] is { Length: > 0 } jwks)
+                {
+                    o.JwksUrl = Uri.TryCreate(jwks, UriKind.Absolute, out var u) ? u : null;
+                }
+
+                if (configuration["FORGE_API_BASE_URLS"] is { Length: > 0 } prefixes)
+                {
+                    o.AllowedApiBaseUrlPrefixes.Clear();
+                    foreach (var prefix in prefixes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    {
+                        o.AllowedApiBaseUrlPrefixes.Add(prefix);
+                    }
+                }
+            })
+            .ValidateDataAnnotations();
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using AtlassianConnect;
+using AtlassianConnect.Forge;
 using AtlassianConnect.Outgoing;
 using ConnectApp.Problems;
 
@@ -21,10 +22,17 @@ internal sealed class JiraClient(HttpClient http)
 {
     public const string HttpClientName = "jira";
 
-    /// <summary>Global ADMINISTER, and SERVICEDESK_AGENT on any project, for <paramref name="accountId"/>.</summary>
-    public async Task<(bool Admin, bool Agent)> CheckPermissionsAsync(ConnectTenant tenant, string accountId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Global ADMINISTER, and SERVICEDESK_AGENT on any project, for <paramref name="accountId"/>. Asked as the app:
+    /// through the API gateway with the Forge app system token when the request is a Forge Remote call that carried
+    /// one, otherwise with a Connect JWT to the site.
+    /// </summary>
+    public async Task<(bool Admin, bool Agent)> CheckPermissionsAsync(ConnectTenant tenant, ForgeInvocation? forge, string accountId, CancellationToken cancellationToken)
     {
-        using var request = ConnectRequest.Create(tenant, HttpMethod.Post, "rest/api/3/permissions/check");
+        const string path = "rest/api/3/permissions/check";
+        using var request = forge is { AppSystemToken: not null }
+            ? ForgeRequest.Create(forge, HttpMethod.Post, path)
+            : ConnectRequest.Create(tenant, HttpMethod.Post, path);
         request.Content = JsonContent.Create(new
         {
             accountId,

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using AtlassianConnect;
 using AtlassianConnect.Authentication;
+using AtlassianConnect.Forge;
 using ConnectApp.Api;
 using ConnectApp.Jira;
 using ConnectApp.Problems;
@@ -13,7 +14,7 @@ namespace ConnectApp.Roles;
 /// Resolves the caller's role from Jira's permission API, as the app, cached per (tenant, accountId) for five
 /// minutes: a revoked agent keeps agent rights in the app for at most that long.
 /// </summary>
-internal sealed class RoleResolver(JiraClient jira, IConnectTenantStore tenants, IMemoryCache cache) : IAppRoleResolver
+internal sealed class RoleResolver(JiraClient jira, IConnectTenantStore tenants, IMemoryCache cache, IHttpContextAccessor http) : IAppRoleResolver
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromMinutes(5);
 
@@ -38,7 +39,7 @@ internal sealed class RoleResolver(JiraClient jira, IConnectTenantStore tenants,
         }
 
         var tenant = await tenants.FindAsync(clientKey, refresh: false, cancellationToken) ?? throw CommonProblems.Forbidden.Problem("Unknown installation.");
-        var (admin, agent) = await jira.CheckPermissionsAsync(tenant, accountId, cancellationToken);
+        var (admin, agent) = await jira.CheckPermissionsAsync(tenant, http.HttpContext?.Features.Get<ForgeInvocation>(), accountId, cancellationToken);
         var role = admin ? AppRole.Admin : agent ? AppRole.Agent : AppRole.Customer;
         cache.Set(key, role, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = CacheFor, Size = 1 });
         return role;

@@ -54,6 +54,7 @@ internal sealed class TenantConfiguration : IEntityTypeConfiguration<Tenant>
         builder.HasKey(t => t.Id);
         builder.Property(t => t.Id).HasDefaultValueSql("gen_random_uuid()");
         builder.HasIndex(t => t.ClientKey).IsUnique();
+        builder.HasIndex(t => t.InstallationId); // Forge Invocation Tokens name the installation, not the clientKey
         builder.Property(t => t.ClientKey).HasMaxLength(255);
         builder.Property(t => t.BaseUrl).HasMaxLength(2048);
         builder.Property(t => t.SharedSecretKeyId).HasMaxLength(32);

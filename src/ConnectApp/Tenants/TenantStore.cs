@@ -1,4 +1,5 @@
 using AtlassianConnect;
+using AtlassianConnect.Forge;
 using ConnectApp.Persistence;
 using ConnectApp.Secrets;
 using Microsoft.EntityFrameworkCore;
@@ -11,7 +12,7 @@ namespace ConnectApp.Tenants;
 /// for a minute (so a disable or uninstall handled by another instance takes effect within a minute; a
 /// reinstall's new secret takes effect at once through the refresh after a signature failure).
 /// </summary>
-internal sealed class TenantStore(IServiceScopeFactory scopes, IMemoryCache cache, SecretProtector secrets) : IConnectTenantStore
+internal sealed class TenantStore(IServiceScopeFactory scopes, IMemoryCache cache, SecretProtector secrets) : IConnectTenantStore, IForgeInstallationStore
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromMinutes(1);
 
@@ -27,6 +28,27 @@ internal sealed class TenantStore(IServiceScopeFactory scopes, IMemoryCache cach
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var row = await db.Set<Tenant>().AsNoTracking().SingleOrDefaultAsync(t => t.ClientKey == clientKey, cancellationToken);
         var tenant = row is null ? null : ToConnectTenant(row, secrets);
+        cache.Set(key, tenant, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = CacheFor, Size = 1 });
+        return tenant;
+    }
+
+    /// <summary>
+    /// The installation a Forge installation id belongs to: the one whose lifecycle payload carried it (Jira sends
+    /// <c>installationId</c> once the app is registered on Forge). An id no tenant carried, or that two carry, finds
+    /// nothing: the token is refused rather than guessed at.
+    /// </summary>
+    public async ValueTask<ConnectTenant?> FindByInstallationAsync(string installationId, CancellationToken cancellationToken)
+    {
+        var key = "tenant-installation:" + installationId;
+        if (cache.TryGetValue(key, out ConnectTenant? cached))
+        {
+            return cached;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var rows = await db.Set<Tenant>().AsNoTracking().Where(t => t.InstallationId == installationId).Take(2).ToListAsync(cancellationToken);
+        var tenant = rows.Count == 1 ? ToConnectTenant(rows[0], secrets) : null;
         cache.Set(key, tenant, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = CacheFor, Size = 1 });
         return tenant;
     }

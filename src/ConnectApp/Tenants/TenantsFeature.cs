@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using AtlassianConnect;
 using AtlassianConnect.Authentication;
+using AtlassianConnect.Forge;
 using AtlassianConnect.Lifecycle;
 using ConnectApp.Hosting;
 using ConnectApp.Persistence;
@@ -13,10 +14,12 @@ internal static class TenantsFeature
     public static IServiceCollection AddTenants(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddConnectOptions(configuration);
-        services.AddAtlassianConnect();
+        services.AddForgeOptions(configuration);
+        services.AddAtlassianConnect().AddForgeRemote();
         services.AddAuthorization(o => o.FallbackPolicy = o.DefaultPolicy); // fail closed: an endpoint is anonymous only when it says so
         services.AddSingleton<TenantStore>();
         services.AddSingleton<IConnectTenantStore>(sp => sp.GetRequiredService<TenantStore>());
+        services.AddSingleton<IForgeInstallationStore>(sp => sp.GetRequiredService<TenantStore>());
         services.AddScoped<IConnectLifecycleHandler, TenantLifecycle>();
         return services;
     }

@@ -35,6 +35,9 @@ public sealed class ConnectAppFixture : IAsyncLifetime
 
     public ConnectAppInstaller Installer => new(Keys);
 
+    /// <summary>Forge, as the simulator plays it: its JWKS, and invocation tokens for a site's installation.</summary>
+    public ForgePlatform Forge => Simulator.Services.GetRequiredService<ForgePlatform>();
+
     public string DatabaseConnectionString => _database!.ConnectionString;
 
     public string SecretsKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
@@ -167,11 +170,14 @@ public sealed class ConnectAppFactory(ConnectAppFixture fixture, string database
         builder.UseSetting("CONNECT_INSTALL_KEYS_URL", "http://simulator/connect-install-keys");
         builder.UseSetting("LOG_FILE", TestLog.FilePath);
         builder.UseSetting("API_TOKEN_RATE_LIMIT", ApiTokenRateLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("FORGE_APP_ID", ForgePlatform.DefaultAppId);
+        builder.UseSetting("FORGE_JWKS_URL", "http://simulator/forge/.well-known/jwks.json");
         builder.ConfigureTestServices(services =>
         {
             // The key server and every simulated site's REST API are the in-process simulator.
             services.AddHttpClient(InstallKeyProvider.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler());
             services.AddHttpClient(ConnectApp.Jira.JiraClient.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler());
+            services.AddHttpClient(AtlassianConnect.Forge.ForgeKeySet.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler());
         });
     }
 }

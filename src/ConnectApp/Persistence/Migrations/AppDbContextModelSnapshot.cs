@@ -665,6 +665,9 @@ namespace ConnectApp.Persistence.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_tenants_client_key");
 
+                    b.HasIndex("InstallationId")
+                        .HasDatabaseName("ix_tenants_installation_id");
+
                     b.ToTable("tenants", (string)null);
                 });
 
