@@ -36,6 +36,8 @@ set +a
 
 bash scripts/stop.sh --keep-services >/dev/null 2>&1 || true
 
+log "frontend (npm ci, vite build into src/ConnectApp/wwwroot/app)"
+(cd frontend && npm ci --no-audit --no-fund --silent >/dev/null 2>&1 && node_modules/.bin/vite build --logLevel warn) >"$STATE/frontend.log" 2>&1 || { tail -30 "$STATE/frontend.log"; exit 1; }
 log "build"
 { dotnet restore ConnectApp.sln --locked-mode -v quiet && dotnet build ConnectApp.sln -c Release --no-restore -nologo -v quiet; } >"$STATE/build.log" 2>&1 || { tail -30 "$STATE/build.log"; exit 1; }
 APP_DLL=$ROOT/src/ConnectApp/bin/Release/net10.0/ConnectApp.dll
@@ -74,6 +76,14 @@ ConnectApp is running (logs: .run/app.log, .run/simulator.log; stop: bash script
   OpenAPI         $APP_BASE_URL/openapi/v1.json
   Home page       $APP_BASE_URL/
   Jira simulator  http://127.0.0.1:$SIMULATOR_PORT/   (site "demo" installed: $(sed -n 's/.*"clientKey":"\([^"]*\)".*/\1/p' "$STATE/demo-site.json"))
+
+  Local Jira host: every surface framed as Jira frames it (switch admin / agent / customer, light / dark, lic on the page)
+    http://127.0.0.1:$SIMULATOR_PORT/host
+    Issue view      http://127.0.0.1:$SIMULATOR_PORT/host/demo/issue-view?as=agent&reporter=$REPORTER
+    Portal          http://127.0.0.1:$SIMULATOR_PORT/host/demo/portal-profile?as=customer&customer=$REPORTER
+    Organization    http://127.0.0.1:$SIMULATOR_PORT/host/demo/organization?as=agent&organization=101
+    Directory       http://127.0.0.1:$SIMULATOR_PORT/host/demo/directory?as=agent
+    Configuration   http://127.0.0.1:$SIMULATOR_PORT/host/demo/configuration?as=admin
 
   Demo data: $(cat "$STATE/demo-seed.json")
 

@@ -14,6 +14,13 @@ step "tools and packages"
 command -v node >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
 npm ci --prefix tests/interop --silent >/dev/null || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
 dotnet tool restore >/dev/null || { echo "dotnet tool restore failed"; echo "0 passed, 1 failed"; exit 1; }
+# Headless Chromium for the browser tests comes from Debian's package (never a browser a test tool downloads itself).
+command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+  || { echo "installing chromium failed"; echo "0 passed, 1 failed"; exit 1; }
+(cd frontend && npm ci --no-audit --no-fund --silent >/dev/null) || { echo "npm ci (frontend) failed"; echo "0 passed, 1 failed"; exit 1; }
+
+step "frontend build (type check, vite build into src/ConnectApp/wwwroot/app)"
+(cd frontend && node_modules/.bin/tsc --noEmit -p . && node_modules/.bin/vite build --logLevel warn) || { echo "frontend build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 step "restore (locked: packages.lock.json must match the project files)"
 dotnet restore ConnectApp.sln --locked-mode -v quiet || { echo "restore failed (a changed dependency needs: dotnet restore ConnectApp.sln --force-evaluate, then commit the lock files)"; echo "0 passed, 1 failed"; exit 1; }
@@ -23,6 +30,10 @@ step "format check"
 dotnet format ConnectApp.sln --verify-no-changes --no-restore -v quiet || { echo "dotnet format found changes to make (run: dotnet format ConnectApp.sln)"; echo "0 passed, 1 failed"; exit 1; }
 
 rm -rf "$RESULTS"; mkdir -p "$RESULTS"
+step "frontend unit tests (vitest)"
+(cd frontend && node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$RESULTS/vitest.json")
+vitest_exit=$?
+
 step "tests"
 dotnet test ConnectApp.sln -c Release --no-build -nologo --results-directory "$RESULTS" --logger "trx" --logger "console;verbosity=minimal" 2>&1 | tee "$RESULTS/test-output.log"
 test_exit=${PIPESTATUS[0]}
@@ -37,6 +48,13 @@ for trx in "$RESULTS"/*.trx; do
   e=$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$counters")
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + t - e))
 done
+if [[ -f $RESULTS/vitest.json ]]; then
+  read -r vp vf vs < <(node -e 'const r=require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests, r.numPendingTests + r.numTodoTests)' "$RESULTS/vitest.json")
+  passed=$((passed + vp)); failed=$((failed + vf)); skipped=$((skipped + vs))
+  [[ $vitest_exit -ne 0 && $vf -eq 0 ]] && { echo "vitest exited $vitest_exit without a failed test"; failed=$((failed + 1)); }
+else
+  echo "vitest wrote no results"; failed=$((failed + 1))
+fi
 if [[ $test_exit -ne 0 && $failed -eq 0 ]]; then
   echo "dotnet test exited $test_exit without a failed test (crash or missing results)"; failed=$((failed + 1))
 fi

@@ -84,8 +84,7 @@ if (!app.Environment.IsDevelopment())
 app.UseSecurityHeaders();
 if (role.RunsWeb())
 {
-    app.UseDefaultFiles();
-    app.UseStaticFiles();
+    app.UseFrontendFiles(); // iframe pages: hashed assets cached for a year, pages revalidated
 }
 
 app.UseRouting();

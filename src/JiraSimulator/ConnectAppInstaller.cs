@@ -82,6 +82,7 @@ public sealed class ConnectAppInstaller(InstallKeyServer keys, TimeProvider? tim
         {
             site.SharedSecret = secret;
             site.AppKey = descriptor.Key;
+            site.App = descriptor;
         }
 
         return response;

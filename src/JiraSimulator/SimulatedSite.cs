@@ -38,6 +38,9 @@ public sealed class SimulatedSite
     /// <summary>The app key this site installed.</summary>
     public string? AppKey { get; internal set; }
 
+    /// <summary>The app's descriptor as read at the latest install: the host pages frame its modules.</summary>
+    public ConnectAppInstaller.AppDescriptor? App { get; internal set; }
+
     /// <summary>The site's users by accountId; the permissions API answers from here (unknown users are customers).</summary>
     public ConcurrentDictionary<string, SimulatedUser> Users { get; } = new(StringComparer.Ordinal);
 

@@ -85,7 +85,7 @@ public static class SimulatorEndpoints
                 html.Append(CultureInfoInvariant($"<li>{WebUtility.HtmlEncode(site.Name)}: {WebUtility.HtmlEncode(site.BaseUrl.ToString())} (clientKey {WebUtility.HtmlEncode(site.ClientKey)}, {(site.SharedSecret is null ? "not installed" : "installed")})</li>"));
             }
 
-            return Results.Content(html.Append("</ul>").ToString(), "text/html");
+            return Results.Content(html.Append("</ul><p><a href=\"/host\">Local Jira host: every surface of the app, framed as Jira frames it</a></p>").ToString(), "text/html");
         });
 
         app.MapPost("/admin/sites/{name}/install", async (string name, HttpContext context, SiteDirectory sites, ConnectAppInstaller installer, IHttpClientFactory clients) =>
@@ -139,6 +139,7 @@ public static class SimulatorEndpoints
                 : Results.Ok(new { baseUrl = site.BaseUrl, serverTitle = $"Jira ({site.Name})", deploymentType = "Cloud" });
         });
         rest.MapPost("/rest/api/3/permissions/check", PermissionsCheck.HandleAsync);
+        app.MapHostPages();
         return app;
     }
 

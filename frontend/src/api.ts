@@ -1,0 +1,114 @@
+import type { Bridge } from './bridge';
+
+export type Entity = 'organization' | 'customer';
+export type FieldType = 'text' | 'paragraph' | 'number' | 'date' | 'select' | 'multi-select' | 'checkbox' | 'email' | 'url' | 'phone' | 'user';
+export type Visibility = 'agents' | 'customers-view' | 'customers-edit';
+export type Value = string | number | boolean | string[] | null;
+
+export interface OptionView { id: string; label: string; position: number; retired: boolean }
+export interface FieldView {
+  id: string; entity: Entity; key: string; label: string; description: string | null; type: FieldType; required: boolean;
+  visibility: Visibility; position: number; archived: boolean; min: number | null; max: number | null; decimals: number | null;
+  version: number; options: OptionView[] | null;
+}
+export interface RecordView {
+  id: string; entity: Entity; externalId: string; name: string; email: string | null; version: number;
+  organizationIds: string[] | null; values: Record<string, Value>;
+}
+export interface Page<T> { values: T[]; nextCursor: string | null }
+export interface IssuePanel {
+  people: { accountId: string; customer: RecordView | null }[];
+  organizations: RecordView[]; customerFields: FieldView[]; organizationFields: FieldView[];
+}
+export interface PortalMe { customer: RecordView | null; organizations: RecordView[]; customerFields: FieldView[]; organizationFields: FieldView[] }
+export interface HistoryEntry {
+  id: number; occurredAt: string; actor: string; action: string; subject: string; recordId: string | null; fieldId: string | null;
+  fieldKey: string | null; oldValue: Value; newValue: Value;
+}
+export interface ImportJob {
+  id: string; entity: Entity; status: 'queued' | 'running' | 'succeeded' | 'failed' | string; total: number | null; done: number; failed: number;
+  applied: number; errorsStored: number; errorsNotStored: number; fileBytes: number; error: string | null;
+}
+export interface ApiToken { id: string; name: string; scopes: string[]; createdAt: string; createdBy: string; lastUsedAt: string | null; revokedAt: string | null; token?: string }
+export interface LossyChange { total: number; values: { recordId: string; name: string; value: string; reason: string }[] }
+export interface ImportError { row: number; column: string | null; reason: string }
+
+/** An API refusal, as the API's problem+json says it: a stable code, words for people, per-field errors. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly errors: Record<string, string[]> = {},
+    readonly details: unknown = null,
+  ) {
+    super(message);
+  }
+
+  /** The record or field changed since it was read (412): the page offers a reload. */
+  get isStale(): boolean {
+    return this.status === 412;
+  }
+}
+
+export async function toApiError(response: Response): Promise<ApiError> {
+  let body: { code?: string; detail?: string; title?: string; errors?: Record<string, string[]>; details?: unknown } = {};
+  try {
+    body = (await response.json()) as typeof body;
+  } catch {
+    // not problem+json: keep the status line
+  }
+  return new ApiError(response.status, body.code ?? `http_${response.status}`, body.detail ?? body.title ?? `The app answered ${response.status}.`, body.errors ?? {}, body.details ?? null);
+}
+
+/** The app's API, every call with a fresh context token. */
+export class Api {
+  constructor(private readonly bridge: Pick<Bridge, 'getToken'>, private readonly fetchImpl: typeof fetch = (...a) => fetch(...a)) {}
+
+  async send<T>(method: string, path: string, body?: unknown, options: { ifMatch?: number; contentType?: string; raw?: boolean } = {}): Promise<T> {
+    const headers: Record<string, string> = { Authorization: `JWT ${await this.bridge.getToken()}`, Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
+    if (options.ifMatch !== undefined) headers['If-Match'] = `W/"${options.ifMatch}"`;
+    const response = await this.fetchImpl(`/api${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === 'string' || body instanceof Blob ? body : JSON.stringify(body),
+    });
+    if (!response.ok) throw await toApiError(response);
+    if (options.raw) return (await response.blob()) as T;
+    return (response.status === 204 ? undefined : await response.json()) as T;
+  }
+
+  get = <T,>(path: string) => this.send<T>('GET', path);
+
+  fields = (entity?: Entity, includeArchived = false) =>
+    this.get<FieldView[]>(`/fields?${new URLSearchParams({ ...(entity ? { entity } : {}), ...(includeArchived ? { includeArchived: 'true' } : {}) })}`);
+  issuePanel = (reporter: string, participants: string[]) =>
+    this.get<IssuePanel>(`/issue-panel?${new URLSearchParams({ reporter, ...(participants.length ? { participants: participants.join(',') } : {}) })}`);
+  portalMe = () => this.get<PortalMe>('/portal/me');
+  list = (entity: Entity, q: string, cursor?: string | null) =>
+    this.get<Page<RecordView>>(`/${plural(entity)}?${new URLSearchParams({ ...(q ? { q } : {}), ...(cursor ? { cursor } : {}), limit: '50' })}`);
+  record = (entity: Entity, id: string) => this.get<RecordView>(`/${plural(entity)}/${id}`);
+  setValues = (record: RecordView, values: Record<string, Value>, portal = false) =>
+    this.send<RecordView>('PATCH', `${portal ? '/portal' : ''}/${plural(record.entity)}/${record.id}/values`, { values }, { ifMatch: record.version });
+  history = (entity: Entity, id: string) => this.get<{ entries: HistoryEntry[]; nextBefore: number | null }>(`/${plural(entity)}/${id}/history`);
+  restore = (entryId: number) => this.send<RecordView>('POST', `/history/${entryId}/restore`);
+  createField = (field: Partial<Omit<FieldView, 'options'>> & { options?: string[] }) => this.send<FieldView>('POST', '/admin/fields', field);
+  updateField = (field: FieldView, change: Partial<Pick<FieldView, 'label' | 'description' | 'required' | 'visibility' | 'archived' | 'min' | 'max' | 'decimals'>>) =>
+    this.send<FieldView>('PATCH', `/admin/fields/${field.id}`, change, { ifMatch: field.version });
+  addOption = (field: FieldView, label: string) => this.send<FieldView>('POST', `/admin/fields/${field.id}/options`, { label }, { ifMatch: field.version });
+  updateOption = (field: FieldView, optionId: string, change: { label?: string; retired?: boolean }) =>
+    this.send<FieldView>('PATCH', `/admin/fields/${field.id}/options/${optionId}`, change, { ifMatch: field.version });
+  changeType = (field: FieldView, type: FieldType) => this.send<FieldView>('POST', `/admin/fields/${field.id}/type`, { type }, { ifMatch: field.version });
+  apiTokens = () => this.get<ApiToken[]>('/admin/api-tokens');
+  createApiToken = (name: string, scopes: string[]) => this.send<ApiToken>('POST', '/admin/api-tokens', { name, scopes });
+  revokeApiToken = (id: string) => this.send<void>('DELETE', `/admin/api-tokens/${id}`);
+  bulkSetValues = (entity: Entity, recordIds: string[], values: Record<string, Value>) => this.send<{ updated: number }>('POST', '/bulk/values', { entity, recordIds, values });
+  reorderFields = (entity: Entity, fieldIds: string[]) => this.send<FieldView[]>('PUT', '/admin/fields/order', { entity, fieldIds });
+  startImport = (entity: Entity, csv: Blob | string) => this.send<ImportJob>('POST', `/imports?entity=${entity}`, csv, { contentType: 'text/csv; charset=utf-8' });
+  importJob = (id: string) => this.get<ImportJob>(`/imports/${id}`);
+  importErrors = (id: string) => this.get<{ values: ImportError[] } | ImportError[]>(`/imports/${id}/errors`);
+  exportCsv = (entity: Entity) => this.send<Blob>('GET', `/${plural(entity)}/export.csv`, undefined, { raw: true });
+}
+
+export const plural = (entity: Entity) => (entity === 'organization' ? 'organizations' : 'customers');

@@ -1,0 +1,4 @@
+import { Portal } from '../pages/Portal';
+import { start } from '../shell';
+
+void start((context) => <Portal {...context} />);

@@ -1,0 +1,477 @@
+import Button from '@atlaskit/button/new';
+import Checkbox from '@atlaskit/checkbox';
+import Heading from '@atlaskit/heading';
+import Lozenge from '@atlaskit/lozenge';
+import SectionMessage from '@atlaskit/section-message';
+import Select from '@atlaskit/select';
+import Tabs, { Tab, TabList, TabPanel } from '@atlaskit/tabs';
+import Textfield from '@atlaskit/textfield';
+import { token } from '@atlaskit/tokens';
+import { useRef, useState } from 'react';
+import { ApiError, type ApiToken, type Entity, type FieldType, type FieldView, type LossyChange, type Visibility } from '../api';
+import { ErrorMessage, Loading, subtle, Unlicensed, useLoad } from '../components/common';
+import { move } from '../forms';
+import type { PageContext } from '../shell';
+
+const TYPES: FieldType[] = ['text', 'paragraph', 'number', 'date', 'select', 'multi-select', 'checkbox', 'email', 'url', 'phone', 'user'];
+const VISIBILITY: { value: Visibility; label: string }[] = [
+  { value: 'agents', label: 'Agents only' },
+  { value: 'customers-view', label: 'Customers can view' },
+  { value: 'customers-edit', label: 'Customers can edit' },
+];
+type Opt<T> = { label: string; value: T };
+
+const labelStyle = { display: 'block', fontWeight: 600, marginBottom: 4, color: token('color.text.subtle', '#44546F') } as const;
+
+/** The admin page: field definitions per entity (create, edit, options, visibility, required, archive, reorder). */
+export function Configuration({ api, licensed }: PageContext) {
+  return (
+    <div>
+      <Heading size="medium" as="h1">Organization and customer fields</Heading>
+      <Unlicensed licensed={licensed} />
+      <Tabs id="entity-tabs">
+        <TabList>
+          <Tab>Organization fields</Tab>
+          <Tab>Customer fields</Tab>
+          <Tab>API tokens</Tab>
+        </TabList>
+        <TabPanel><FieldsAdmin api={api} entity="organization" /></TabPanel>
+        <TabPanel><FieldsAdmin api={api} entity="customer" /></TabPanel>
+        <TabPanel><ApiTokens api={api} /></TabPanel>
+      </Tabs>
+    </div>
+  );
+}
+
+function FieldsAdmin({ api, entity }: { api: PageContext['api']; entity: Entity }) {
+  const fields = useLoad(() => api.fields(entity, true), [entity]);
+  const [announcement, setAnnouncement] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  if (fields.loading && !fields.data) return <Loading label="Loading fields" />;
+  if (fields.error || !fields.data) return <ErrorMessage error={fields.error} onReload={fields.reload} />;
+  const list = fields.data;
+  const active = list.filter((f) => !f.archived);
+  const archived = list.filter((f) => f.archived);
+  const replace = (f: FieldView) => fields.setData(list.map((x) => (x.id === f.id ? f : x)));
+
+  const saveOrder = async (ordered: FieldView[]) => {
+    fields.setData([...ordered, ...archived]);
+    try {
+      const saved = await api.reorderFields(entity, ordered.map((f) => f.id));
+      fields.setData([...saved.filter((f) => !f.archived), ...archived]);
+    } catch (e) {
+      setError(e);
+      fields.reload();
+    }
+  };
+
+  return (
+    <div style={{ paddingTop: 12, width: '100%' }}>
+      <CreateField api={api} entity={entity} onCreated={(f) => fields.setData([...list, f])} />
+      {error !== null && <ErrorMessage error={error} onReload={() => { setError(null); fields.reload(); }} />}
+      <Heading size="small" as="h2">Fields</Heading>
+      <p style={subtle} id={`reorder-help-${entity}`}>
+        To reorder with the keyboard, focus a field's handle, press Space to pick it up, the arrow keys to move it and Space to drop it (Escape cancels). You can also drag it.
+      </p>
+      <div aria-live="assertive" role="status" style={{ position: 'absolute', left: -10000, width: 1, height: 1, overflow: 'hidden' }}>{announcement}</div>
+      <ReorderableList entity={entity} fields={active} onReorder={saveOrder} announce={setAnnouncement} render={(f) => <FieldRow api={api} field={f} onChange={replace} />} />
+      {archived.length > 0 && (
+        <>
+          <Heading size="xsmall" as="h3">Archived</Heading>
+          <ul style={{ listStyle: 'none', padding: 0 }}>
+            {archived.map((f) => (
+              <li key={f.id} style={{ padding: '6px 0' }}><FieldRow api={api} field={f} onChange={replace} /></li>
+            ))}
+          </ul>
+        </>
+      )}
+    </div>
+  );
+}
+
+/** A list reorderable by drag and by keyboard (Space lifts, arrows move, Space drops, Escape cancels). */
+function ReorderableList({ entity, fields, onReorder, announce, render }: {
+  entity: Entity; fields: FieldView[]; onReorder: (f: FieldView[]) => void; announce: (s: string) => void; render: (f: FieldView) => React.ReactNode;
+}) {
+  const [lifted, setLifted] = useState<{ id: string; order: FieldView[]; start: number } | null>(null);
+  const [dragId, setDragId] = useState<string | null>(null);
+  const handles = useRef(new Map<string, HTMLButtonElement>());
+  const shown = lifted?.order ?? fields;
+
+  const focusHandle = (id: string) => requestAnimationFrame(() => handles.current.get(id)?.focus());
+  const onKey = (e: React.KeyboardEvent, field: FieldView) => {
+    const index = shown.findIndex((f) => f.id === field.id);
+    if (e.key === ' ' || e.key === 'Enter') {
+      e.preventDefault();
+      if (!lifted) {
+        setLifted({ id: field.id, order: fields, start: index });
+        announce(`${field.label} picked up, position ${index + 1} of ${fields.length}. Use the arrow keys to move, Space to drop, Escape to cancel.`);
+      } else {
+        announce(`${field.label} dropped at position ${index + 1} of ${shown.length}.`);
+        const order = lifted.order;
+        setLifted(null);
+        if (index !== lifted.start) onReorder(order);
+        focusHandle(field.id);
+      }
+    } else if (lifted && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
+      e.preventDefault();
+      const to = e.key === 'ArrowUp' ? index - 1 : index + 1;
+      if (to < 0 || to >= shown.length) return;
+      setLifted({ ...lifted, order: move(shown, index, to) });
+      announce(`${field.label} moved to position ${to + 1} of ${shown.length}.`);
+      focusHandle(field.id);
+    } else if (lifted && e.key === 'Escape') {
+      e.preventDefault();
+      setLifted(null);
+      announce(`Reorder cancelled; ${field.label} is back at position ${lifted.start + 1}.`);
+      focusHandle(field.id);
+    }
+  };
+
+  return (
+    <ol aria-label={`${entity === 'organization' ? 'Organization' : 'Customer'} fields in order`} aria-describedby={`reorder-help-${entity}`} style={{ listStyle: 'none', padding: 0, margin: 0 }}>
+      {shown.map((f) => (
+        <li
+          key={f.id}
+          data-field-key={f.key}
+          onDragOver={(e) => {
+            if (!dragId || dragId === f.id) return;
+            e.preventDefault();
+          }}
+          onDrop={(e) => {
+            e.preventDefault();
+            if (!dragId) return;
+            const from = fields.findIndex((x) => x.id === dragId);
+            const to = fields.findIndex((x) => x.id === f.id);
+            setDragId(null);
+            if (from >= 0 && to >= 0 && from !== to) onReorder(move(fields, from, to));
+          }}
+          style={{
+            display: 'flex', gap: 8, alignItems: 'flex-start', padding: '6px 4px',
+            borderBottom: `1px solid ${token('color.border', '#091E4224')}`,
+            background: lifted?.id === f.id ? token('color.background.selected', '#E9F2FF') : undefined,
+          }}
+        >
+          <button
+            type="button"
+            draggable
+            ref={(el) => {
+              if (el) handles.current.set(f.id, el);
+              else handles.current.delete(f.id);
+            }}
+            aria-label={`Reorder ${f.label}`}
+            aria-pressed={lifted?.id === f.id}
+            onKeyDown={(e) => onKey(e, f)}
+            onBlur={() => lifted?.id === f.id && requestAnimationFrame(() => document.activeElement !== handles.current.get(f.id) && setLifted(null))}
+            onDragStart={(e) => {
+              setDragId(f.id);
+              e.dataTransfer.effectAllowed = 'move';
+              e.dataTransfer.setData('text/plain', f.key);
+            }}
+            onDragEnd={() => setDragId(null)}
+            className="reorder-handle"
+            style={{ cursor: 'grab', border: 'none', background: 'transparent', color: token('color.icon', '#44546F'), padding: '4px 6px', borderRadius: 3, fontSize: 16, lineHeight: 1 }}
+          >
+            <span aria-hidden="true">⠿</span>
+          </button>
+          <div style={{ flex: 1 }}>{render(f)}</div>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function FieldRow({ api, field, onChange }: { api: PageContext['api']; field: FieldView; onChange: (f: FieldView) => void }) {
+  const [open, setOpen] = useState(false);
+  const vis = VISIBILITY.find((v) => v.value === field.visibility)!;
+  return (
+    <div>
+      <div style={{ display: 'flex', gap: 8, alignItems: 'center', flexWrap: 'wrap' }}>
+        <strong>{field.label}</strong>
+        <code style={subtle}>{field.key}</code>
+        <Lozenge>{field.type}</Lozenge>
+        <Lozenge appearance={field.visibility === 'agents' ? 'default' : 'inprogress'}>{vis.label}</Lozenge>
+        {field.required && <Lozenge appearance="moved">Required</Lozenge>}
+        <span style={{ marginLeft: 'auto' }}>
+          <Button onClick={() => setOpen(!open)} aria-expanded={open} aria-label={`${open ? 'Close' : 'Edit'} ${field.label}`}>{open ? 'Close' : 'Edit'}</Button>
+        </span>
+      </div>
+      {open && <FieldEditor api={api} field={field} onChange={onChange} />}
+    </div>
+  );
+}
+
+function FieldEditor({ api, field, onChange }: { api: PageContext['api']; field: FieldView; onChange: (f: FieldView) => void }) {
+  const [label, setLabel] = useState(field.label);
+  const [visibility, setVisibility] = useState<Visibility>(field.visibility);
+  const [required, setRequired] = useState(field.required);
+  const [newOption, setNewOption] = useState('');
+  const [newType, setNewType] = useState<FieldType>(field.type);
+  const [error, setError] = useState<unknown>(null);
+  const [status, setStatus] = useState('');
+  const p = `f-${field.key}`;
+  const apiErrors = error instanceof ApiError ? error.errors : {};
+  const run = async (action: () => Promise<FieldView>, done: string) => {
+    setError(null);
+    try {
+      const f = await action();
+      onChange(f);
+      setStatus(done);
+      return f;
+    } catch (e) {
+      setError(e);
+      return null;
+    }
+  };
+  return (
+    <div style={{ padding: 8, marginTop: 6, border: `1px solid ${token('color.border', '#091E4224')}`, borderRadius: 3 }}>
+      {error !== null && !(error instanceof ApiError && error.code === 'validation_failed') && <ErrorMessage error={error} />}
+      <form
+        aria-label={`Settings of ${field.label}`}
+        onSubmit={(e) => {
+          e.preventDefault();
+          void run(() => api.updateField(field, { label, visibility, required }), `${label} saved.`);
+        }}
+      >
+        <label htmlFor={`${p}-label`} style={labelStyle}>Label</label>
+        <Textfield id={`${p}-label`} value={label} onChange={(e) => setLabel((e.target as HTMLInputElement).value)} isInvalid={!!apiErrors.label} />
+        {apiErrors.label && <p role="alert">Label {apiErrors.label.join('; ')}</p>}
+        <div style={{ marginTop: 8 }}>
+          <label htmlFor={`${p}-visibility`} style={labelStyle}>Visibility</label>
+          <Select<Opt<Visibility>> inputId={`${p}-visibility`} options={VISIBILITY} value={VISIBILITY.find((v) => v.value === visibility)} onChange={(o) => o && setVisibility(o.value)} />
+        </div>
+        <div style={{ marginTop: 8 }}>
+          <Checkbox id={`${p}-required`} label="Required" isChecked={required} onChange={(e) => setRequired(e.target.checked)} />
+        </div>
+        <div style={{ display: 'flex', gap: 8, marginTop: 8 }}>
+          <Button type="submit" appearance="primary">Save {field.label}</Button>
+          <Button onClick={() => void run(() => api.updateField(field, { archived: !field.archived }), `${field.label} ${field.archived ? 'restored' : 'archived'}.`)}>
+            {field.archived ? 'Unarchive' : 'Archive'}
+          </Button>
+        </div>
+      </form>
+      <form
+        aria-label={`Change the type of ${field.label}`}
+        style={{ display: 'flex', gap: 8, alignItems: 'flex-end', marginTop: 12 }}
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (newType !== field.type) void run(() => api.changeType(field, newType), `${field.label} is now ${newType}.`);
+        }}
+      >
+        <div style={{ flex: 1 }}>
+          <label htmlFor={`${p}-type`} style={labelStyle}>Type</label>
+          <Select<Opt<FieldType>> inputId={`${p}-type`} options={TYPES.map((t) => ({ label: t, value: t }))} value={{ label: newType, value: newType }} onChange={(o) => o && setNewType(o.value)} />
+        </div>
+        <Button type="submit" isDisabled={newType === field.type}>Change type</Button>
+      </form>
+      {error instanceof ApiError && error.code === 'field.type_change_lossy' && <LossyReport change={error.details as LossyChange} />}
+      {field.options && (
+        <div style={{ marginTop: 12 }}>
+          <Heading size="xxsmall" as="h4">Options</Heading>
+          <ul style={{ paddingLeft: 16 }}>
+            {field.options.map((o) => (
+              <li key={o.id} style={{ display: 'flex', gap: 8, alignItems: 'center', padding: '2px 0' }}>
+                <span style={o.retired ? { textDecoration: 'line-through', ...subtle } : undefined}>{o.label}</span>
+                <Button spacing="compact" onClick={() => void run(() => api.updateOption(field, o.id, { retired: !o.retired }), `${o.label} ${o.retired ? 'restored' : 'retired'}.`)}>
+                  {o.retired ? `Restore ${o.label}` : `Retire ${o.label}`}
+                </Button>
+              </li>
+            ))}
+          </ul>
+          <form
+            aria-label={`Add an option to ${field.label}`}
+            onSubmit={async (e) => {
+              e.preventDefault();
+              if (await run(() => api.addOption(field, newOption), `${newOption} added.`)) setNewOption('');
+            }}
+            style={{ display: 'flex', gap: 8, alignItems: 'flex-end' }}
+          >
+            <div style={{ flex: 1 }}>
+              <label htmlFor={`${p}-new-option`} style={labelStyle}>New option</label>
+              <Textfield id={`${p}-new-option`} value={newOption} onChange={(e) => setNewOption((e.target as HTMLInputElement).value)} />
+            </div>
+            <Button type="submit">Add option</Button>
+          </form>
+          {apiErrors.label && <p role="alert">{apiErrors.label.join('; ')}</p>}
+        </div>
+      )}
+      <p role="status" style={subtle}>{status}</p>
+    </div>
+  );
+}
+
+function CreateField({ api, entity, onCreated }: { api: PageContext['api']; entity: Entity; onCreated: (f: FieldView) => void }) {
+  const empty = { key: '', label: '', type: 'text' as FieldType, visibility: 'agents' as Visibility, required: false, options: '' };
+  const [form, setForm] = useState(empty);
+  const [error, setError] = useState<unknown>(null);
+  const [status, setStatus] = useState('');
+  const p = `new-${entity}`;
+  const errors = error instanceof ApiError ? error.errors : {};
+  const typeOptions = TYPES.map((t) => ({ label: t, value: t }));
+  const fieldError = (name: string) => errors[name] && <p id={`${p}-${name}-error`} style={{ color: token('color.text.danger', '#AE2E24'), margin: '4px 0 0' }}>{errors[name]!.join('; ')}</p>;
+  const hasOptions = form.type === 'select' || form.type === 'multi-select';
+  return (
+    <form
+      aria-label={`Create ${entity} field`}
+      style={{ marginBottom: 16, padding: 12, border: `1px solid ${token('color.border', '#091E4224')}`, borderRadius: 3 }}
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setError(null);
+        try {
+          const created = await api.createField({
+            entity, key: form.key.trim(), label: form.label.trim(), type: form.type, visibility: form.visibility, required: form.required,
+            ...(hasOptions ? { options: form.options.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+          });
+          onCreated(created);
+          setStatus(`${created.label} created.`);
+          setForm(empty);
+        } catch (err) {
+          setError(err);
+        }
+      }}
+    >
+      <Heading size="small" as="h2">New {entity} field</Heading>
+      {error !== null && (!(error instanceof ApiError) || error.code !== 'validation_failed') && <ErrorMessage error={error} />}
+      <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(200px, 1fr))', gap: 12, marginTop: 8 }}>
+        <div>
+          <label htmlFor={`${p}-label`} style={labelStyle}>Label</label>
+          <Textfield id={`${p}-label`} value={form.label} aria-describedby={errors.label ? `${p}-label-error` : undefined}
+            onChange={(e) => {
+              const label = (e.target as HTMLInputElement).value;
+              setForm((f) => ({ ...f, label, key: f.key === slug(f.label) ? slug(label) : f.key }));
+            }} />
+          {fieldError('label')}
+        </div>
+        <div>
+          <label htmlFor={`${p}-key`} style={labelStyle}>Key (in API, CSV and JQL)</label>
+          <Textfield id={`${p}-key`} value={form.key} aria-describedby={errors.key ? `${p}-key-error` : undefined} onChange={(e) => setForm((f) => ({ ...f, key: (e.target as HTMLInputElement).value }))} />
+          {fieldError('key')}
+        </div>
+        <div>
+          <label htmlFor={`${p}-type`} style={labelStyle}>Type</label>
+          <Select<Opt<FieldType>> inputId={`${p}-type`} options={typeOptions} value={typeOptions.find((t) => t.value === form.type)} onChange={(o) => o && setForm((f) => ({ ...f, type: o.value }))} />
+        </div>
+        <div>
+          <label htmlFor={`${p}-visibility`} style={labelStyle}>Visibility</label>
+          <Select<Opt<Visibility>> inputId={`${p}-visibility`} options={VISIBILITY} value={VISIBILITY.find((v) => v.value === form.visibility)} onChange={(o) => o && setForm((f) => ({ ...f, visibility: o.value }))} />
+        </div>
+        {hasOptions && (
+          <div>
+            <label htmlFor={`${p}-options`} style={labelStyle}>Options (separated by commas)</label>
+            <Textfield id={`${p}-options`} value={form.options} onChange={(e) => setForm((f) => ({ ...f, options: (e.target as HTMLInputElement).value }))} />
+            {fieldError('options')}
+          </div>
+        )}
+      </div>
+      <div style={{ marginTop: 8 }}>
+        <Checkbox id={`${p}-required`} label="Required" isChecked={form.required} onChange={(e) => setForm((f) => ({ ...f, required: e.target.checked }))} />
+      </div>
+      <div style={{ marginTop: 8 }}>
+        <Button type="submit" appearance="primary">Create field</Button>
+        <span role="status" style={{ marginLeft: 8, ...subtle }}>{status}</span>
+      </div>
+    </form>
+  );
+}
+
+const slug = (label: string) => label.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').replace(/^(\d)/, 'f_$1').slice(0, 64);
+
+/** What a type change would lose, as the API reported it (409 field.type_change_lossy): nothing was changed. */
+function LossyReport({ change }: { change: LossyChange | null }) {
+  if (!change) return null;
+  return (
+    <div style={{ marginTop: 8 }}>
+      <p>{change.total} value(s) would not convert without loss{change.values.length < change.total ? ` (first ${change.values.length} shown)` : ''}. Fix or clear them, then change the type again.</p>
+      <table aria-label="Values that would not convert" style={{ borderCollapse: 'collapse' }}>
+        <thead><tr><th scope="col" style={cellStyle}>Record</th><th scope="col" style={cellStyle}>Value</th><th scope="col" style={cellStyle}>Why</th></tr></thead>
+        <tbody>
+          {change.values.map((v) => <tr key={v.recordId}><td style={cellStyle}>{v.name}</td><td style={cellStyle}>{v.value}</td><td style={cellStyle}>{v.reason}</td></tr>)}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+const cellStyle = { padding: '4px 8px', borderBottom: `1px solid ${token('color.border', '#091E4224')}`, textAlign: 'left' as const };
+
+/** API tokens for integrations: the token is shown once, at creation; the list shows use and revocation. */
+function ApiTokens({ api }: { api: PageContext['api'] }) {
+  const tokens = useLoad(() => api.apiTokens(), []);
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<string[]>(['read']);
+  const [created, setCreated] = useState<ApiToken | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const toggle = (scope: string, on: boolean) => setScopes((s) => (on ? [...s, scope] : s.filter((x) => x !== scope)));
+  const errors = error instanceof ApiError ? error.errors : {};
+  return (
+    <div style={{ paddingTop: 12, width: '100%' }}>
+      <form
+        aria-label="Create an API token"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setError(null);
+          try {
+            const token = await api.createApiToken(name.trim(), scopes);
+            setCreated(token);
+            setName('');
+            tokens.reload();
+          } catch (err) {
+            setError(err);
+          }
+        }}
+        style={{ marginBottom: 16 }}
+      >
+        <Heading size="small" as="h2">New API token</Heading>
+        {error !== null && !(error instanceof ApiError && error.code === 'validation_failed') && <ErrorMessage error={error} />}
+        <label htmlFor="token-name" style={labelStyle}>Name (what the integration is)</label>
+        <Textfield id="token-name" value={name} onChange={(e) => setName((e.target as HTMLInputElement).value)} aria-describedby={errors.name ? 'token-name-error' : undefined} />
+        {errors.name && <p id="token-name-error" style={{ color: token('color.text.danger', '#AE2E24') }}>Name {errors.name.join('; ')}</p>}
+        <fieldset style={{ border: 'none', padding: 0, margin: '8px 0' }}>
+          <legend style={labelStyle}>Scopes</legend>
+          <Checkbox id="token-scope-read" label="read: fields, records, history, issue panel" isChecked={scopes.includes('read')} onChange={(e) => toggle('read', e.target.checked)} />
+          <Checkbox id="token-scope-write" label="write: record values, bulk edit, restore" isChecked={scopes.includes('write')} onChange={(e) => toggle('write', e.target.checked)} />
+          {errors.scopes && <p style={{ color: token('color.text.danger', '#AE2E24') }}>Scopes {errors.scopes.join('; ')}</p>}
+        </fieldset>
+        <Button type="submit" appearance="primary">Create token</Button>
+      </form>
+      {created?.token && (
+        <div role="status" style={{ marginBottom: 16 }}>
+          <SectionMessage appearance="success" title={`Token ${created.name} created`}>
+            <p>Copy it now: it is shown only once and stored only as a hash.</p>
+            <label htmlFor="token-value" style={labelStyle}>Token</label>
+            <Textfield id="token-value" isReadOnly value={created.token} onFocus={(e) => (e.target as HTMLInputElement).select()} />
+          </SectionMessage>
+        </div>
+      )}
+      <Heading size="small" as="h2">Tokens</Heading>
+      {tokens.loading && !tokens.data ? <Loading label="Loading tokens" minHeight={40} /> : tokens.error || !tokens.data ? <ErrorMessage error={tokens.error} onReload={tokens.reload} /> : tokens.data.length === 0 ? (
+        <p style={subtle}>No API tokens yet.</p>
+      ) : (
+        <table aria-label="API tokens" style={{ borderCollapse: 'collapse', width: '100%' }}>
+          <thead><tr>{['Name', 'Scopes', 'Created', 'Last used', 'State', ''].map((h, i) => <th key={i} scope="col" style={cellStyle}>{h}</th>)}</tr></thead>
+          <tbody>
+            {tokens.data.map((t) => (
+              <tr key={t.id}>
+                <td style={cellStyle}>{t.name}</td>
+                <td style={cellStyle}>{t.scopes.join(', ')}</td>
+                <td style={cellStyle}>{new Date(t.createdAt).toLocaleString()} by {t.createdBy}</td>
+                <td style={cellStyle}>{t.lastUsedAt ? new Date(t.lastUsedAt).toLocaleString() : 'Never'}</td>
+                <td style={cellStyle}>{t.revokedAt ? <Lozenge appearance="removed">Revoked</Lozenge> : <Lozenge appearance="success">Active</Lozenge>}</td>
+                <td style={cellStyle}>
+                  {!t.revokedAt && <Button spacing="compact" onClick={async () => {
+                    try {
+                      await api.revokeApiToken(t.id);
+                      tokens.reload();
+                    } catch (err) {
+                      setError(err);
+                    }
+                  }} aria-label={`Revoke ${t.name}`}>Revoke</Button>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,314 @@
+import Button from '@atlaskit/button/new';
+import Heading from '@atlaskit/heading';
+import ProgressBar from '@atlaskit/progress-bar';
+import Tabs, { Tab, TabList, TabPanel } from '@atlaskit/tabs';
+import Textfield from '@atlaskit/textfield';
+import { token } from '@atlaskit/tokens';
+import { useEffect, useRef, useState } from 'react';
+import Select from '@atlaskit/select';
+import { ApiError, type Entity, type FieldView, type HistoryEntry, type ImportError, type ImportJob, type RecordView } from '../api';
+import { FieldInput } from '../components/FieldInput';
+import { Empty, ErrorMessage, Loading, subtle, Unlicensed, useLoad } from '../components/common';
+import { displayValue, fromDraft, toDraft, type Draft } from '../forms';
+import type { PageContext } from '../shell';
+import { RecordSection } from './IssueView';
+
+const cell = { padding: '4px 8px', borderBottom: `1px solid ${token('color.border', '#091E4224')}`, textAlign: 'left' as const, verticalAlign: 'top' as const };
+
+/** The agents' directory: organizations and customers, search, record details with history and restore, CSV import and export. */
+export function Directory({ api, licensed }: PageContext) {
+  return (
+    <div>
+      <Heading size="medium" as="h1">Customer directory</Heading>
+      <Unlicensed licensed={licensed} />
+      <Tabs id="directory-tabs">
+        <TabList>
+          <Tab>Organizations</Tab>
+          <Tab>Customers</Tab>
+        </TabList>
+        <TabPanel><EntityDirectory api={api} entity="organization" /></TabPanel>
+        <TabPanel><EntityDirectory api={api} entity="customer" /></TabPanel>
+      </Tabs>
+    </div>
+  );
+}
+
+function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Entity }) {
+  const [q, setQ] = useState('');
+  const [query, setQuery] = useState('');
+  const [selected, setSelected] = useState<string | null>(null);
+  const [checked, setChecked] = useState<Set<string>>(new Set());
+  const [more, setMore] = useState<{ values: RecordView[]; nextCursor: string | null } | null>(null);
+  const [bulkStatus, setBulkStatus] = useState('');
+  const fields = useLoad(() => api.fields(entity), [entity]);
+  const page = useLoad(() => api.list(entity, query), [entity, query]);
+  const [columnKeys, setColumnKeys] = useColumns(entity, fields.data);
+  useEffect(() => {
+    setMore(null);
+    setChecked(new Set());
+  }, [page.data]);
+  const columns = (fields.data ?? []).filter((f) => columnKeys.includes(f.key));
+  const noun = entity === 'organization' ? 'organizations' : 'customers';
+  const rows = page.data ? [...page.data.values, ...(more?.values ?? [])] : [];
+  const nextCursor = more ? more.nextCursor : page.data?.nextCursor ?? null;
+  const toggle = (id: string, on: boolean) => setChecked((c) => {
+    const next = new Set(c);
+    if (on) next.add(id);
+    else next.delete(id);
+    return next;
+  });
+  return (
+    <div style={{ paddingTop: 12, width: '100%' }}>
+      <form role="search" aria-label={`Search ${noun}`} onSubmit={(e) => { e.preventDefault(); setQuery(q.trim()); }} style={{ display: 'flex', gap: 8, alignItems: 'flex-end' }}>
+        <div style={{ flex: 1 }}>
+          <label htmlFor={`search-${entity}`} style={{ display: 'block', fontWeight: 600, marginBottom: 4 }}>Search {noun} by name or {entity === 'organization' ? 'JSM id' : 'account id'}</label>
+          <Textfield id={`search-${entity}`} value={q} onChange={(e) => setQ((e.target as HTMLInputElement).value)} />
+        </div>
+        <Button type="submit" appearance="primary">Search</Button>
+        <ExportButton api={api} entity={entity} />
+      </form>
+      <CsvImport api={api} entity={entity} onDone={page.reload} />
+      {fields.data && (
+        <fieldset style={{ border: 'none', padding: 0, margin: '12px 0 0', display: 'flex', gap: 12, flexWrap: 'wrap' }}>
+          <legend style={{ fontWeight: 600, marginBottom: 4 }}>Columns</legend>
+          {fields.data.map((f) => (
+            <label key={f.id} style={{ display: 'inline-flex', gap: 4, alignItems: 'center' }}>
+              <input type="checkbox" checked={columnKeys.includes(f.key)} onChange={(e) => setColumnKeys(e.target.checked ? [...columnKeys, f.key] : columnKeys.filter((k) => k !== f.key))} />
+              {f.label}
+            </label>
+          ))}
+        </fieldset>
+      )}
+      {checked.size > 0 && fields.data && (
+        <BulkEdit api={api} entity={entity} ids={[...checked]} fields={fields.data} onDone={(message) => { setBulkStatus(message); setChecked(new Set()); page.reload(); }} />
+      )}
+      <p role="status" style={subtle}>{bulkStatus}</p>
+      {page.loading ? <Loading label={`Loading ${noun}`} /> : page.error || !page.data ? <ErrorMessage error={page.error} onReload={page.reload} /> : rows.length === 0 ? (
+        <Empty>No {noun} match.</Empty>
+      ) : (
+        <>
+          <table style={{ width: '100%', borderCollapse: 'collapse', marginTop: 12 }} aria-label={`${noun} found`}>
+            <thead>
+              <tr>
+                <th style={cell} scope="col">
+                  <input type="checkbox" aria-label={`Select all ${noun} shown`} checked={rows.length > 0 && rows.every((r) => checked.has(r.id))} onChange={(e) => setChecked(e.target.checked ? new Set(rows.map((r) => r.id)) : new Set())} />
+                </th>
+                <th style={cell} scope="col">Name</th>
+                <th style={cell} scope="col">{entity === 'organization' ? 'JSM id' : 'Account id'}</th>
+                {columns.map((f) => <th key={f.id} style={cell} scope="col">{f.label}</th>)}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.id}>
+                  <td style={cell}><input type="checkbox" aria-label={`Select ${r.name}`} checked={checked.has(r.id)} onChange={(e) => toggle(r.id, e.target.checked)} /></td>
+                  <td style={cell}><Button appearance="subtle" onClick={() => setSelected(r.id)} aria-label={`Open ${r.name}`}>{r.name}</Button></td>
+                  <td style={cell}>{r.externalId}</td>
+                  {columns.map((f) => <td key={f.id} style={cell}>{displayValue(f, r.values[f.key])}</td>)}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {nextCursor && (
+            <div style={{ marginTop: 8 }}>
+              <Button onClick={async () => {
+                const next = await api.list(entity, query, nextCursor);
+                setMore({ values: [...(more?.values ?? []), ...next.values], nextCursor: next.nextCursor });
+              }}>Load more</Button>
+            </div>
+          )}
+        </>
+      )}
+      {selected && fields.data && <RecordDetails key={selected} api={api} entity={entity} id={selected} fields={fields.data} onClose={() => setSelected(null)} />}
+    </div>
+  );
+}
+
+/** Which fields are columns: the first four by default, the choice kept in this browser per entity. */
+function useColumns(entity: Entity, fields: FieldView[] | null): [string[], (keys: string[]) => void] {
+  const storageKey = `connectapp.directory.columns.${entity}`;
+  const [keys, setKeys] = useState<string[] | null>(() => {
+    try {
+      const saved = localStorage.getItem(storageKey);
+      return saved ? (JSON.parse(saved) as string[]) : null;
+    } catch {
+      return null;
+    }
+  });
+  const effective = keys ?? (fields ?? []).slice(0, 4).map((f) => f.key);
+  return [effective, (next) => {
+    setKeys(next);
+    try {
+      localStorage.setItem(storageKey, JSON.stringify(next));
+    } catch {
+      // storage blocked in this iframe: the choice lasts until reload
+    }
+  }];
+}
+
+/** Sets one field on every selected record, all or nothing (POST /api/bulk/values). */
+function BulkEdit({ api, entity, ids, fields, onDone }: { api: PageContext['api']; entity: Entity; ids: string[]; fields: FieldView[]; onDone: (message: string) => void }) {
+  const [field, setField] = useState<FieldView | null>(null);
+  const [draft, setDraft] = useState<Draft>('');
+  const [error, setError] = useState<unknown>(null);
+  const options = fields.map((f) => ({ label: f.label, value: f.key }));
+  const apiError = error instanceof ApiError ? error : null;
+  return (
+    <form
+      aria-label="Bulk edit"
+      style={{ marginTop: 12, padding: 12, border: `1px solid ${token('color.border', '#091E4224')}`, borderRadius: 3 }}
+      onSubmit={async (e) => {
+        e.preventDefault();
+        if (!field) return;
+        setError(null);
+        try {
+          const result = await api.bulkSetValues(entity, ids, { [field.key]: fromDraft(field, draft) });
+          onDone(`${field.label} set on ${result.updated} record(s).`);
+        } catch (err) {
+          setError(err);
+        }
+      }}
+    >
+      <Heading size="xsmall" as="h3">Set a field on {ids.length} selected</Heading>
+      {error !== null && apiError?.code !== 'validation_failed' && <ErrorMessage error={error} />}
+      <label htmlFor={`bulk-field-${entity}`} style={{ display: 'block', fontWeight: 600, margin: '8px 0 4px' }}>Field</label>
+      <Select<{ label: string; value: string }> inputId={`bulk-field-${entity}`} options={options} value={field ? { label: field.label, value: field.key } : null}
+        onChange={(o) => {
+          const f = fields.find((x) => x.key === o?.value) ?? null;
+          setField(f);
+          setDraft(f ? toDraft(f, null) : '');
+        }} />
+      {field && (
+        <div style={{ marginTop: 8 }}>
+          <FieldInput idPrefix={`bulk-${entity}`} field={field} draft={draft} onChange={setDraft} error={apiError ? Object.values(apiError.errors).flat().join('; ') || null : null} />
+        </div>
+      )}
+      <Button type="submit" appearance="primary" isDisabled={!field}>Apply to {ids.length}</Button>
+    </form>
+  );
+}
+
+function RecordDetails({ api, entity, id, fields, onClose }: { api: PageContext['api']; entity: Entity; id: string; fields: FieldView[]; onClose: () => void }) {
+  const record = useLoad(() => api.record(entity, id), [id]);
+  const history = useLoad(() => api.history(entity, id), [id, record.data?.version]);
+  const [error, setError] = useState<unknown>(null);
+  const heading = useRef<HTMLDivElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  if (record.loading && !record.data) return <Loading label="Loading record" />;
+  if (record.error || !record.data) return <ErrorMessage error={record.error} onReload={record.reload} />;
+  const byId = new Map(fields.map((f) => [f.id, f]));
+  const describe = (e: HistoryEntry, v: HistoryEntry['newValue']) => {
+    const f = e.fieldId ? byId.get(e.fieldId) : undefined;
+    return f ? displayValue(f, v) || 'None' : v === null ? 'None' : JSON.stringify(v);
+  };
+  return (
+    <section aria-label={`Details of ${record.data.name}`} style={{ marginTop: 16, padding: 12, border: `1px solid ${token('color.border', '#091E4224')}`, borderRadius: 3 }}>
+      <div ref={heading} tabIndex={-1} style={{ display: 'flex', justifyContent: 'flex-end' }}><Button onClick={onClose}>Close details</Button></div>
+      <RecordSection title={record.data.name} subtitle={record.data.externalId} record={record.data} fields={fields} api={api} onSaved={record.setData} onReload={record.reload} />
+      <Heading size="xsmall" as="h3">History</Heading>
+      {error !== null && <ErrorMessage error={error} onReload={() => { setError(null); record.reload(); }} />}
+      {history.loading && !history.data ? <Loading label="Loading history" minHeight={40} /> : history.data?.entries.length ? (
+        <ol style={{ paddingLeft: 16 }}>
+          {history.data.entries.map((e) => (
+            <li key={e.id} style={{ padding: '4px 0' }}>
+              <span style={subtle}>{new Date(e.occurredAt).toLocaleString()} · {e.actor}</span>{' '}
+              {e.fieldKey ? <><strong>{byId.get(e.fieldId ?? '')?.label ?? e.fieldKey}</strong>: {describe(e, e.oldValue)} → {describe(e, e.newValue)}</> : e.action}{' '}
+              {e.action.startsWith('value.') && e.fieldId && (
+                <Button spacing="compact" onClick={async () => {
+                  try {
+                    record.setData(await api.restore(e.id));
+                  } catch (err) {
+                    setError(err);
+                  }
+                }} aria-label={`Restore ${byId.get(e.fieldId)?.label ?? e.fieldKey} to ${describe(e, e.newValue)}`}>Restore</Button>
+              )}
+            </li>
+          ))}
+        </ol>
+      ) : <Empty>No changes yet.</Empty>}
+    </section>
+  );
+}
+
+function ExportButton({ api, entity }: { api: PageContext['api']; entity: Entity }) {
+  const [busy, setBusy] = useState(false);
+  return (
+    <Button isLoading={busy} onClick={async () => {
+      setBusy(true);
+      try {
+        const blob = await api.exportCsv(entity);
+        const url = URL.createObjectURL(blob);
+        const a = document.createElement('a');
+        a.href = url;
+        a.download = `${entity === 'organization' ? 'organizations' : 'customers'}.csv`;
+        a.click();
+        setTimeout(() => URL.revokeObjectURL(url), 10000);
+      } finally {
+        setBusy(false);
+      }
+    }}>Export CSV</Button>
+  );
+}
+
+function CsvImport({ api, entity, onDone }: { api: PageContext['api']; entity: Entity; onDone: () => void }) {
+  const [job, setJob] = useState<ImportJob | null>(null);
+  const [errors, setErrors] = useState<ImportError[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const input = useRef<HTMLInputElement>(null);
+  const running = job && (job.status === 'queued' || job.status === 'running');
+  useEffect(() => {
+    if (!job || !running) return;
+    const timer = setTimeout(async () => {
+      try {
+        const next = await api.importJob(job.id);
+        setJob(next);
+        if (next.status !== 'queued' && next.status !== 'running') {
+          const list = await api.importErrors(next.id);
+          setErrors(Array.isArray(list) ? list : list.values);
+          onDone();
+        }
+      } catch (e) {
+        setError(e);
+      }
+    }, 500);
+    return () => clearTimeout(timer);
+  }, [api, job, running, onDone]);
+  const id = `import-${entity}`;
+  const progress = job?.total ? job.done / job.total : 0;
+  return (
+    <div style={{ marginTop: 12 }}>
+      <label htmlFor={id} style={{ fontWeight: 600, marginRight: 8 }}>Import {entity === 'organization' ? 'organizations' : 'customers'} from CSV</label>
+      <input id={id} ref={input} type="file" accept=".csv,text/csv" onChange={async (e) => {
+        const file = e.target.files?.[0];
+        if (!file) return;
+        setError(null);
+        setErrors([]);
+        try {
+          setJob(await api.startImport(entity, file));
+        } catch (err) {
+          setError(err);
+        } finally {
+          if (input.current) input.current.value = '';
+        }
+      }} />
+      {error !== null && <ErrorMessage error={error} />}
+      {job && (
+        <div style={{ marginTop: 8 }} aria-label="Import progress">
+          <ProgressBar value={job.status === 'succeeded' ? 1 : progress} isIndeterminate={job.status === 'queued' || (job.status === 'running' && !job.total)} ariaLabel="Import progress" />
+          <p role="status" style={subtle}>
+            {job.status === 'queued' ? 'Waiting to start…' : `${job.done} of ${job.total ?? '?'} rows read, ${job.applied} applied, ${job.failed} with errors (${job.status}).`}
+            {job.error ? ` ${job.error}` : ''}
+          </p>
+          {errors.length > 0 && (
+            <table style={{ borderCollapse: 'collapse' }} aria-label="Rows with errors">
+              <thead><tr><th style={cell} scope="col">Row</th><th style={cell} scope="col">Column</th><th style={cell} scope="col">Problem</th></tr></thead>
+              <tbody>
+                {errors.map((r, i) => <tr key={i}><td style={cell}>{r.row}</td><td style={cell}>{r.column ?? ''}</td><td style={cell}>{r.reason}</td></tr>)}
+              </tbody>
+            </table>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
