@@ -42,7 +42,7 @@ internal static class ApiTokensFeature
         {
             var perSecond = tokens.Value.RequestsPerSecond;
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, Guid>(context =>
-                TokenTenant(context.User) is { } tenantId
+                context.Request.Path.StartsWithSegments("/api") && TokenTenant(context.User) is { } tenantId
                     ? RateLimitPartition.GetTokenBucketLimiter(tenantId, _ => new TokenBucketRateLimiterOptions
                     {
                         TokenLimit = perSecond, // a full second's worth may come as one burst
