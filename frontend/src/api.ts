@@ -16,6 +16,10 @@ export interface RecordView {
   organizationIds: string[] | null; values: Record<string, Value>;
 }
 export interface Page<T> { values: T[]; nextCursor: string | null }
+/** One condition of a directory search (see POST /api/search/...): equals for choices, numbers, dates; contains for text. */
+export interface SearchFilter { field: string; op: 'equals' | 'contains'; value: Value }
+/** A directory search's page: the exact total, and how far behind PostgreSQL the search index is. */
+export interface SearchPage extends Page<RecordView> { total: number; freshness: { pendingChanges: number; lagSeconds: number } }
 export interface IssuePanel {
   people: { accountId: string; customer: RecordView | null }[];
   organizations: RecordView[]; customerFields: FieldView[]; organizationFields: FieldView[];
@@ -88,6 +92,8 @@ export class Api {
   portalMe = () => this.get<PortalMe>('/portal/me');
   list = (entity: Entity, q: string, cursor?: string | null) =>
     this.get<Page<RecordView>>(`/${plural(entity)}?${new URLSearchParams({ ...(q ? { q } : {}), ...(cursor ? { cursor } : {}), limit: '50' })}`);
+  search = (entity: Entity, q: string, filters: SearchFilter[], cursor?: string | null) =>
+    this.send<SearchPage>('POST', `/search/${plural(entity)}`, { q: q || null, filters, cursor: cursor ?? null, limit: 50 });
   record = (entity: Entity, id: string) => this.get<RecordView>(`/${plural(entity)}/${id}`);
   setValues = (record: RecordView, values: Record<string, Value>, portal = false) =>
     this.send<RecordView>('PATCH', `${portal ? '/portal' : ''}/${plural(record.entity)}/${record.id}/values`, { values }, { ifMatch: record.version });

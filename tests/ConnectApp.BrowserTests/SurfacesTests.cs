@@ -104,6 +104,34 @@ public sealed class SurfacesTests(BrowserFixture fixture)
             await customer.ScreenshotAsync("scenario-4-portal-request-customer-light");
         }
 
+        // The directory finds the organization by that value: a field filter goes to the directory search, which the
+        // mirror keeps up to date through the outbox and RabbitMQ (a change reaches it within moments: apply again until then).
+        await using (var agent = await HostedPage.OpenAsync(fixture, fixture.HostPage(site, "directory", "agent")))
+        {
+            var app = agent.App;
+            await app.GetByLabel("Filter by field").First.SelectOptionAsync(new SelectOptionValue { Label = "Support plan" });
+            await app.GetByLabel("Filter value").First.FillAsync("Silver");
+            var summary = app.GetByTestId("search-summary");
+            for (var attempt = 0; attempt < 30; attempt++)
+            {
+                await app.GetByRole(AriaRole.Button, new() { Name = "Apply filter" }).First.ClickAsync();
+                await Assertions.Expect(summary).ToBeVisibleAsync();
+                if ((await summary.TextContentAsync())?.StartsWith("1 organizations", StringComparison.Ordinal) == true)
+                {
+                    break;
+                }
+
+                await Task.Delay(500);
+            }
+
+            await Assertions.Expect(summary).ToContainTextAsync("1 organizations");
+            await Assertions.Expect(app.GetByRole(AriaRole.Table, new() { Name = "organizations found" })).ToContainTextAsync("Initech <b>Ltd</b>");
+            await app.GetByLabel("Filter value").First.FillAsync("Gold");
+            await app.GetByRole(AriaRole.Button, new() { Name = "Apply filter" }).First.ClickAsync();
+            await Assertions.Expect(app.GetByText("No organizations match.")).ToBeVisibleAsync();
+            await agent.ScreenshotAsync("scenario-5-directory-filter-agent-light");
+        }
+
         var stored = await BrowserFixture.SendAsync(fixture.Api(site), HttpMethod.Get, $"organizations/{org["id"]}");
         var field = (await fixture.Api(site).GetFromJsonAsync<JsonArray>("fields?entity=organization"))!.Single(f => f!["key"]!.GetValue<string>() == "support_plan")!;
         var silver = field["options"]!.AsArray().Single(o => o!["label"]!.GetValue<string>() == "Silver")!["id"]!.GetValue<string>();

@@ -6,7 +6,10 @@ import Textfield from '@atlaskit/textfield';
 import { token } from '@atlaskit/tokens';
 import { useEffect, useRef, useState } from 'react';
 import Select from '@atlaskit/select';
-import { ApiError, type Entity, type FieldView, type HistoryEntry, type ImportError, type ImportJob, type RecordView } from '../api';
+import { ApiError, type Entity, type FieldView, type HistoryEntry, type ImportError, type ImportJob, type Page, type RecordView, type SearchFilter, type SearchPage } from '../api';
+
+/** A page of the plain list, or of a search (which also says its total and the index's freshness). */
+type DirectoryPage = Page<RecordView> & Partial<Pick<SearchPage, 'total' | 'freshness'>>;
 import { FieldInput } from '../components/FieldInput';
 import { Empty, ErrorMessage, Loading, subtle, Unlicensed, useLoad } from '../components/common';
 import { displayValue, fromDraft, toDraft, type Draft } from '../forms';
@@ -40,8 +43,12 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
   const [checked, setChecked] = useState<Set<string>>(new Set());
   const [more, setMore] = useState<{ values: RecordView[]; nextCursor: string | null } | null>(null);
   const [bulkStatus, setBulkStatus] = useState('');
+  const [filterField, setFilterField] = useState('');
+  const [filterValue, setFilterValue] = useState('');
+  const [filter, setFilter] = useState<SearchFilter | null>(null);
   const fields = useLoad(() => api.fields(entity), [entity]);
-  const page = useLoad(() => api.list(entity, query), [entity, query]);
+  // A field filter goes to the directory search (the search index); the plain list answers from PostgreSQL.
+  const page = useLoad<DirectoryPage>(() => (filter ? api.search(entity, query, [filter]) : api.list(entity, query)), [entity, query, filter]);
   const [columnKeys, setColumnKeys] = useColumns(entity, fields.data);
   useEffect(() => {
     setMore(null);
@@ -67,6 +74,29 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
         <Button type="submit" appearance="primary">Search</Button>
         <ExportButton api={api} entity={entity} />
       </form>
+      {fields.data && (
+        <form aria-label={`Filter ${noun} by a field`} style={{ display: 'flex', gap: 8, alignItems: 'flex-end', marginTop: 8 }}
+          onSubmit={(e) => { e.preventDefault(); setFilter(toFilter(fields.data ?? [], filterField, filterValue)); }}>
+          <div>
+            <label htmlFor={`filter-field-${entity}`} style={{ display: 'block', fontWeight: 600, marginBottom: 4 }}>Filter by field</label>
+            <select id={`filter-field-${entity}`} value={filterField} onChange={(e) => setFilterField(e.target.value)} style={{ minHeight: 40 }}>
+              <option value="">(no filter)</option>
+              {fields.data.map((f) => <option key={f.id} value={f.key}>{f.label}</option>)}
+            </select>
+          </div>
+          <div style={{ flex: 1 }}>
+            <label htmlFor={`filter-value-${entity}`} style={{ display: 'block', fontWeight: 600, marginBottom: 4 }}>Filter value</label>
+            <Textfield id={`filter-value-${entity}`} value={filterValue} onChange={(e) => setFilterValue((e.target as HTMLInputElement).value)} />
+          </div>
+          <Button type="submit">Apply filter</Button>
+          <Button onClick={() => { setFilterField(''); setFilterValue(''); setFilter(null); }}>Clear filter</Button>
+        </form>
+      )}
+      {page.data?.freshness && (
+        <p style={subtle} data-testid="search-summary">
+          {page.data.total} {noun} · {page.data.freshness.pendingChanges === 0 ? 'search index up to date' : `search index ${Math.ceil(page.data.freshness.lagSeconds)} s behind`}
+        </p>
+      )}
       <CsvImport api={api} entity={entity} onDone={page.reload} />
       {fields.data && (
         <fieldset style={{ border: 'none', padding: 0, margin: '12px 0 0', display: 'flex', gap: 12, flexWrap: 'wrap' }}>
@@ -112,7 +142,7 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
           {nextCursor && (
             <div style={{ marginTop: 8 }}>
               <Button onClick={async () => {
-                const next = await api.list(entity, query, nextCursor);
+                const next = filter ? await api.search(entity, query, [filter], nextCursor) : await api.list(entity, query, nextCursor);
                 setMore({ values: [...(more?.values ?? []), ...next.values], nextCursor: next.nextCursor });
               }}>Load more</Button>
             </div>
@@ -122,6 +152,26 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
       {selected && fields.data && <RecordDetails key={selected} api={api} entity={entity} id={selected} fields={fields.data} onClose={() => setSelected(null)} />}
     </div>
   );
+}
+
+/** The filter a field and a typed value make: equals for choices, numbers, dates and checkboxes; contains for text. */
+function toFilter(fields: FieldView[], key: string, text: string): SearchFilter | null {
+  const field = fields.find((f) => f.key === key);
+  if (!field || text.trim() === '') return null;
+  const value = text.trim();
+  switch (field.type) {
+    case 'number':
+      return { field: key, op: 'equals', value: Number(value) };
+    case 'checkbox':
+      return { field: key, op: 'equals', value: value.toLowerCase() === 'true' || value.toLowerCase() === 'yes' };
+    case 'select':
+    case 'multi-select':
+    case 'date':
+    case 'user':
+      return { field: key, op: 'equals', value };
+    default:
+      return { field: key, op: 'contains', value };
+  }
 }
 
 /** Which fields are columns: the first four by default, the choice kept in this browser per entity. */
