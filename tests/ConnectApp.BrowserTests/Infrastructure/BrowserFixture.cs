@@ -25,6 +25,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     public const string ChromiumPath = "/usr/bin/chromium";
 
     private TestDatabase? _database;
+    private TestBroker? _broker;
     private IPlaywright? _playwright;
 
     public static string RepositoryRoot { get; } = FindRoot();
@@ -55,6 +56,7 @@ public sealed class BrowserFixture : IAsyncLifetime
 
         Directory.CreateDirectory(ArtifactsDirectory);
         _database = await TestDatabase.CreateAsync();
+        _broker = await TestBroker.CreateAsync(); // a vhost of its own: other apps on the shared broker must not take its messages
         var appPort = FreePort();
         var simulatorPort = FreePort();
         AppUrl = new Uri($"http://localhost:{appPort}/");
@@ -65,7 +67,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         Simulator.StartServer();
 
         RecordSecret(AppHost.SecretsKey);
-        App = new AppHost(_database.Url, AppUrl, SimulatorUrl);
+        App = new AppHost(_database.Url, _broker.Url, AppUrl, SimulatorUrl);
         App.UseKestrel(appPort);
         App.StartServer();
         await PersistenceFeature.MigrateAsync(App.Services, CancellationToken.None);
@@ -101,6 +103,11 @@ public sealed class BrowserFixture : IAsyncLifetime
         if (_database is not null)
         {
             await _database.DisposeAsync();
+        }
+
+        if (_broker is not null)
+        {
+            await _broker.DisposeAsync();
         }
     }
 
@@ -187,7 +194,7 @@ internal sealed class SimulatorHost(Uri appUrl) : WebApplicationFactory<Simulato
 }
 
 /// <summary>The app as run.sh runs it (role all), configured for sites on the simulator's loopback address.</summary>
-internal sealed class AppHost(string databaseUrl, Uri appUrl, Uri simulatorUrl) : WebApplicationFactory<Program>
+internal sealed class AppHost(string databaseUrl, string rabbitMqUrl, Uri appUrl, Uri simulatorUrl) : WebApplicationFactory<Program>
 {
     public static readonly string SecretsKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
@@ -197,6 +204,7 @@ internal sealed class AppHost(string databaseUrl, Uri appUrl, Uri simulatorUrl) 
         builder.UseSetting("APP_KEY", "com.connectapp.browser");
         builder.UseSetting("APP_BASE_URL", appUrl.ToString().TrimEnd('/'));
         builder.UseSetting("DATABASE_URL", databaseUrl);
+        builder.UseSetting("RABBITMQ_URL", rabbitMqUrl);
         builder.UseSetting("SECRETS_KEY", SecretsKey);
         builder.UseSetting("ALLOWED_HOST_SUFFIXES", ".atlassian.net,127.0.0.1");
         builder.UseSetting("CONNECT_INSTALL_KEYS_URL", new Uri(simulatorUrl, "connect-install-keys").ToString());
