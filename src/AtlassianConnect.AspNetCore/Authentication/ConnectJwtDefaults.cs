@@ -35,3 +35,29 @@ public sealed class AllowContextTokenAttribute : Attribute;
 /// <summary>Endpoint metadata: tokens of a disabled (not uninstalled) installation are accepted here.</summary>
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Method)]
 public sealed class AllowDisabledTenantAttribute : Attribute;
+
+/// <summary>
+/// Every code the library's authentication answers with, and its status: hosts list them in their API description
+/// (each protected operation may answer with any of them).
+/// </summary>
+public static class ConnectAuthCodes
+{
+    /// <summary>Connect JWT failures (<see cref="ConnectJwtHandler"/>).</summary>
+    public static readonly IReadOnlyList<(string Code, int Status)> ConnectJwt =
+    [
+        ("jwt.missing", 401), ("jwt.malformed", 401), ("jwt.malformed_request", 400), ("jwt.too_large", 401), ("jwt.ambiguous", 401),
+        ("jwt.algorithm_not_allowed", 401), ("jwt.missing_issuer", 401), ("jwt.unknown_issuer", 401), ("jwt.invalid_signature", 401),
+        ("jwt.missing_exp", 401), ("jwt.missing_iat", 401), ("jwt.expired", 401), ("jwt.not_yet_valid", 401), ("jwt.issued_in_future", 401),
+        ("jwt.missing_qsh", 401), ("jwt.qsh_mismatch", 401), ("jwt.context_token_not_allowed", 401), ("jwt.tenant_disabled", 401),
+        ("jwt.tenant_uninstalled", 401),
+    ];
+
+    /// <summary>Forge Invocation Token failures (<see cref="Forge.ForgeInvocationTokenHandler"/>).</summary>
+    public static readonly IReadOnlyList<(string Code, int Status)> ForgeInvocationToken =
+    [
+        ("fit.missing", 401), ("fit.not_configured", 401), ("fit.too_large", 401), ("fit.malformed", 401), ("fit.algorithm_not_allowed", 401),
+        ("fit.missing_kid", 401), ("fit.keys_unavailable", 503), ("fit.unknown_kid", 401), ("fit.expired", 401), ("fit.not_yet_valid", 401),
+        ("fit.wrong_audience", 401), ("fit.wrong_issuer", 401), ("fit.missing_exp", 401), ("fit.invalid_signature", 401),
+        ("fit.api_base_url_not_allowed", 401), ("fit.unknown_installation", 401), ("fit.tenant_uninstalled", 401), ("fit.tenant_disabled", 401),
+    ];
+}

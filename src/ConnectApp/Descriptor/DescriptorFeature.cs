@@ -14,7 +14,7 @@ internal static class DescriptorFeature
     public static IEndpointRouteBuilder MapDescriptorEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/atlassian-connect.json", (RenderedDescriptor descriptor) => Results.Text(descriptor.Json, "application/json"))
-            .WithTags("Connect").WithName("Descriptor").AllowAnonymous();
+            .WithTags("Connect").WithName("Descriptor").AllowAnonymous().Produces<JsonObject>(StatusCodes.Status200OK, "application/json");
         return app;
     }
 

@@ -5,6 +5,7 @@ using AtlassianConnect.Forge;
 using AtlassianConnect.Lifecycle;
 using ConnectApp.Hosting;
 using ConnectApp.Persistence;
+using ConnectApp.Problems;
 
 namespace ConnectApp.Tenants;
 
@@ -16,6 +17,10 @@ internal static class TenantsFeature
         services.AddConnectOptions(configuration);
         services.AddForgeOptions(configuration);
         services.AddAtlassianConnect().AddForgeRemote();
+        // A protected endpoint may answer with any of the library's authentication codes.
+        services.AddProblemConvention(
+            (metadata, _) => ProblemDeclarations.RequiresAuthentication(metadata),
+            [.. ConnectAuthCodes.ConnectJwt.Concat(ConnectAuthCodes.ForgeInvocationToken).Select(c => new ProblemType(c.Status, c.Code))]);
         services.AddAuthorization(o => o.FallbackPolicy = o.DefaultPolicy); // fail closed: an endpoint is anonymous only when it says so
         services.AddSingleton<TenantStore>();
         services.AddSingleton<IConnectTenantStore>(sp => sp.GetRequiredService<TenantStore>());
