@@ -14,7 +14,7 @@ internal static class ApiFeature
                 o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
                 o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
             })
-            .AddProblemConvention((_, route) => InputGuard.Guards(route), InputGuard.NulCharacter, InputGuard.NumberOutOfRange)
+            .AddProblemConvention((_, route) => AppRoutes.IsApiOrLifecycle(route), InputGuard.NulCharacter, InputGuard.NumberOutOfRange)
             .Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", o => o.AddOperationTransformer<ApiOpenApi>().AddSchemaTransformer<ApiOpenApi>());
 
     /// <summary>

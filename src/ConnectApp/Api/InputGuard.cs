@@ -6,8 +6,9 @@ namespace ConnectApp.Api;
 
 /// <summary>
 /// The one gate for input the database cannot store, before any endpoint sees it: the NUL character (PostgreSQL
-/// text and jsonb refuse U+0000) in the path, the query or any JSON string, and JSON numbers beyond what .NET's
-/// decimal (and PostgreSQL's numeric as we use it) holds. Refused with a coded 400; nothing runs, so nothing changes.
+/// text and jsonb refuse U+0000) in the query or any JSON string, and JSON numbers beyond what .NET's decimal (and
+/// PostgreSQL's numeric as we use it) holds. Refused with a coded 400; nothing runs, so nothing changes. (A NUL in the
+/// path never gets this far: Kestrel refuses the request line itself.)
 /// </summary>
 internal static class InputGuard
 {
@@ -19,7 +20,7 @@ internal static class InputGuard
 
     public static IApplicationBuilder Use(IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if (Guards(context.Request.Path) && (Refusal(context.Request) ?? await BodyRefusalAsync(context.Request)) is { } problem)
+        if (AppRoutes.IsApiOrLifecycle(context.Request.Path) && (Refusal(context.Request) ?? await BodyRefusalAsync(context.Request)) is { } problem)
         {
             await ProblemWriter.WriteAsync(context, problem);
             return;
@@ -28,23 +29,8 @@ internal static class InputGuard
         await next(context);
     });
 
-    /// <summary>
-    /// The routes whose input can reach the database: the API and the Connect lifecycle callbacks. The descriptor,
-    /// health, OpenAPI and static pages store nothing and are left alone.
-    /// </summary>
-    public static bool Guards(PathString path) =>
-        path.StartsWithSegments("/api") || path.StartsWithSegments("/installed") || path.StartsWithSegments("/uninstalled")
-        || path.StartsWithSegments("/enabled") || path.StartsWithSegments("/disabled");
-
-    public static bool Guards(string route) => Guards(new PathString(route.Split('{')[0].TrimEnd('/')));
-
     private static AppProblem? Refusal(HttpRequest request)
     {
-        if (request.Path.Value?.Contains('\0', StringComparison.Ordinal) == true)
-        {
-            return NulCharacter.Problem("The path contains the NUL character (U+0000), which cannot be stored.");
-        }
-
         foreach (var (name, values) in request.Query)
         {
             if (name.Contains('\0', StringComparison.Ordinal) || values.Any(v => v?.Contains('\0', StringComparison.Ordinal) == true))

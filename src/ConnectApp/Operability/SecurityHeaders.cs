@@ -1,4 +1,5 @@
 using AtlassianConnect;
+using ConnectApp.Api;
 using Microsoft.Extensions.Options;
 
 namespace ConnectApp.Operability;
@@ -19,9 +20,7 @@ internal sealed class SecurityHeaders(RequestDelegate next, IOptions<ConnectOpti
             var headers = context.Response.Headers;
             headers.XContentTypeOptions = "nosniff";
             headers["Referrer-Policy"] = "no-referrer";
-            var path = context.Request.Path;
-            if (path.StartsWithSegments("/api") || path.StartsWithSegments("/installed") || path.StartsWithSegments("/uninstalled")
-                || path.StartsWithSegments("/enabled") || path.StartsWithSegments("/disabled"))
+            if (AppRoutes.IsApiOrLifecycle(context.Request.Path))
             {
                 headers.CacheControl = "no-store";
             }

@@ -1,3 +1,4 @@
+using ConnectApp.Api;
 using ConnectApp.Hosting;
 using ConnectApp.Problems;
 using Microsoft.EntityFrameworkCore;
@@ -21,7 +22,7 @@ internal static class PersistenceFeature
             .AddInterceptors(sp.GetServices<IInterceptor>())); // the tenant setting, and whatever other features add (the outbox)
         services.AddSingleton(new ExceptionProblemMapping(PersistenceProblems.FromException));
         // Any endpoint that reads or writes the database (all of the API, and the lifecycle callbacks) may meet an outage.
-        services.AddProblemConvention((_, route) => route.StartsWith("/api/", StringComparison.Ordinal) || route is "/installed" or "/uninstalled" or "/enabled" or "/disabled", PersistenceProblems.Unavailable);
+        services.AddProblemConvention((_, route) => AppRoutes.IsApiOrLifecycle(route), PersistenceProblems.Unavailable);
         services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgresql", tags: [HealthTags.Ready], timeout: TimeSpan.FromSeconds(5));
         return services;
     }
