@@ -39,18 +39,19 @@ internal sealed class TenantStore(IServiceScopeFactory scopes, IMemoryCache cach
     /// </summary>
     public async ValueTask<ConnectTenant?> FindByInstallationAsync(string installationId, CancellationToken cancellationToken)
     {
+        // Only the link is cached here; the installation itself comes through FindAsync and its cache, which a lifecycle
+        // callback clears (Forget), so an uninstall refuses Forge calls as soon as Connect ones.
         var key = "tenant-installation:" + installationId;
-        if (cache.TryGetValue(key, out ConnectTenant? cached))
+        if (!cache.TryGetValue(key, out string? clientKey))
         {
-            return cached;
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+            var keys = await db.Set<Tenant>().AsNoTracking().Where(t => t.InstallationId == installationId).Select(t => t.ClientKey).Take(2).ToListAsync(cancellationToken);
+            clientKey = keys.Count == 1 ? keys[0] : null;
+            cache.Set(key, clientKey, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = CacheFor, Size = 1 });
         }
 
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var rows = await db.Set<Tenant>().AsNoTracking().Where(t => t.InstallationId == installationId).Take(2).ToListAsync(cancellationToken);
-        var tenant = rows.Count == 1 ? ToConnectTenant(rows[0], secrets) : null;
-        cache.Set(key, tenant, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = CacheFor, Size = 1 });
-        return tenant;
+        return clientKey is null ? null : await FindAsync(clientKey, refresh: false, cancellationToken);
     }
 
     public void Forget(string clientKey) => cache.Remove(CacheKey(clientKey));
