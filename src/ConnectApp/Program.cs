@@ -3,6 +3,7 @@ using ConnectApp.ApiTokens;
 using ConnectApp.Audit;
 using ConnectApp.Csv;
 using ConnectApp.Descriptor;
+using ConnectApp.Export;
 using ConnectApp.Fields;
 using ConnectApp.Hosting;
 using ConnectApp.Identity;
@@ -109,6 +110,7 @@ if (role.RunsWeb())
     api.MapApiTokenEndpoints();
     api.MapCsvEndpoints();
     api.MapSearchEndpoints();
+    api.MapExportEndpoints();
 }
 
 await app.RunAsync();

@@ -32,6 +32,7 @@ public static class FolderOrder
         "Search", // the directory's index, kept by the mirror consumers
         "ApiTokens",
         "Csv",
+        "Export", // an admin's copy of all of the site's data
     ];
 
     public static Lazy<ArchUnitNET.Domain.Architecture> App { get; } =

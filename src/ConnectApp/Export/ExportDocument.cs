@@ -1,0 +1,78 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ConnectApp.ApiTokens;
+using ConnectApp.Audit;
+using ConnectApp.Csv;
+using ConnectApp.Fields;
+using ConnectApp.Records;
+
+namespace ConnectApp.Export;
+
+/// <summary>
+/// The export's shape, for the OpenAPI document (the export itself is streamed section by section, each element
+/// serialized from the types below, so what is written and what is documented cannot drift apart).
+/// </summary>
+internal sealed record ExportDocument(
+    string Format,
+    DateTimeOffset ExportedAt,
+    ExportedSite Site,
+    ExportCounts Counts,
+    IReadOnlyList<ExportedField> Fields,
+    IReadOnlyList<ExportedRecord> Organizations,
+    IReadOnlyList<ExportedRecord> Customers,
+    IReadOnlyList<ExportedMembership> Memberships,
+    IReadOnlyList<ExportedApiToken> ApiTokens,
+    IReadOnlyList<ExportedImport> Imports,
+    IReadOnlyList<ExportedAuditEntry> AuditLog);
+
+internal sealed record ExportedSite(string BaseUrl, DateTimeOffset InstalledAt);
+
+/// <summary>Rows per section, written before the sections so a reader of the stream can show progress.</summary>
+internal sealed record ExportCounts(int Fields, int Organizations, int Customers, int Memberships, int ApiTokens, int Imports, int AuditLog);
+
+internal sealed record ExportedOption(Guid Id, string Label, int Position, bool Retired);
+
+internal sealed record ExportedField(
+    Guid Id, RecordEntity Entity, string Key, string Label, string? Description, FieldType Type, bool Required, FieldVisibility Visibility,
+    int Position, bool Archived, decimal? Min, decimal? Max, int? Decimals, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    IReadOnlyList<ExportedOption> Options)
+{
+    public static ExportedField From(FieldDefinition f) => new(
+        f.Id, f.Entity, f.Key, f.Label, f.Description, f.Type, f.Required, f.Visibility, f.Position, f.Archived, f.Min, f.Max, f.Decimals,
+        f.Version, f.CreatedAt, f.UpdatedAt, [.. f.Options.OrderBy(o => o.Position).Select(o => new ExportedOption(o.Id, o.Label, o.Position, o.Retired))]);
+}
+
+/// <summary>An organization or customer; values keyed by field key (select values are option ids, listed under fields); email is for customers.</summary>
+internal sealed record ExportedRecord(Guid Id, string JsmId, string Name, string? Email, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, JsonObject Values)
+{
+    public static ExportedRecord From(Record r, IReadOnlyDictionary<string, string> fieldKeys)
+    {
+        var values = new JsonObject();
+        foreach (var (fieldId, value) in JsonNode.Parse(r.ValuesJson)!.AsObject().OrderBy(v => fieldKeys.GetValueOrDefault(v.Key, v.Key), StringComparer.Ordinal))
+        {
+            values[fieldKeys.GetValueOrDefault(fieldId, fieldId)] = value?.DeepClone();
+        }
+
+        return new ExportedRecord(r.Id, r.ExternalId, r.Name, r.Email, r.Version, r.CreatedAt, r.UpdatedAt, values);
+    }
+}
+
+internal sealed record ExportedMembership(Guid CustomerId, Guid OrganizationId);
+
+/// <summary>An API token's metadata: its secret is never stored (ADR 5), its hash is not exported.</summary>
+internal sealed record ExportedApiToken(Guid Id, string Name, IReadOnlyList<string> Scopes, string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt)
+{
+    public static ExportedApiToken From(ApiToken t) => new(t.Id, t.Name, t.Scopes, t.CreatedBy, t.CreatedAt, t.LastUsedAt, t.RevokedAt);
+}
+
+internal sealed record ExportedImport(Guid Id, RecordEntity Entity, ImportStatus Status, int? TotalRows, int DoneRows, int FailedRows, long FileBytes, string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt)
+{
+    public static ExportedImport From(ImportJob j) => new(j.Id, j.Entity, j.Status, j.TotalRows, j.DoneRows, j.FailedRows, j.FileBytes, j.CreatedBy, j.CreatedAt, j.FinishedAt);
+}
+
+internal sealed record ExportedAuditEntry(long Id, DateTimeOffset OccurredAt, string Actor, string Action, string Subject, Guid? RecordId, Guid? FieldId, JsonElement? OldValue, JsonElement? NewValue)
+{
+    public static ExportedAuditEntry From(AuditEntry a) => new(a.Id, a.OccurredAt, a.Actor, a.Action, a.Subject, a.RecordId, a.FieldId, Parse(a.OldValue), Parse(a.NewValue));
+
+    private static JsonElement? Parse(string? json) => json is null ? null : JsonElement.Parse(json);
+}
