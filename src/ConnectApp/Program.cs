@@ -23,7 +23,7 @@ using ConnectApp.Tenants;
 // XxxFeature.cs is its whole public surface: AddXxx() here, UseXxx() in the pipeline, MapXxxEndpoints() below.
 if (!ProcessRoles.TryParse(args, out var role))
 {
-    Console.Error.WriteLine("ConnectApp: unknown role; usage: ConnectApp [all|web|worker|migrate|reindex [all|<tenant id>|<clientKey>]]");
+    Console.Error.WriteLine("ConnectApp: unknown role; usage: ConnectApp [all|web|worker|migrate|reindex [all|<tenant id>|<clientKey>]|rotate-secrets]");
     return 2;
 }
 
@@ -72,6 +72,11 @@ if (role == ProcessRole.Migrate)
 if (role == ProcessRole.Reindex)
 {
     return await ReindexCommand.RunAsync(app.Services, args.Where(a => !a.StartsWith('-')).Skip(1).FirstOrDefault() ?? "all", CancellationToken.None);
+}
+
+if (role == ProcessRole.RotateSecrets)
+{
+    return await SecretRotation.RunAsync(app.Services, CancellationToken.None);
 }
 
 app.UseForwardedHeaders();

@@ -65,13 +65,13 @@ public sealed class SecurityTests(ConnectAppFixture app)
     {
         var oldKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         var newKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        var before = new SecretProtector(Options.Create(new SecretsOptions { Key = oldKey }));
+        var before = new SecretProtector(Options.Create(new SecretsOptions { Key = oldKey }), Microsoft.Extensions.Logging.Abstractions.NullLogger<SecretProtector>.Instance);
         var stored = before.Protect("rotating", "tenant");
 
-        var after = new SecretProtector(Options.Create(new SecretsOptions { Key = newKey, PreviousKey = oldKey }));
+        var after = new SecretProtector(Options.Create(new SecretsOptions { Key = newKey, PreviousKey = oldKey }), Microsoft.Extensions.Logging.Abstractions.NullLogger<SecretProtector>.Instance);
         Assert.Equal("rotating", after.Unprotect(stored, "tenant"));
         Assert.NotEqual(stored.KeyId, after.Protect("rotating", "tenant").KeyId);
-        var withoutPrevious = new SecretProtector(Options.Create(new SecretsOptions { Key = newKey }));
+        var withoutPrevious = new SecretProtector(Options.Create(new SecretsOptions { Key = newKey }), Microsoft.Extensions.Logging.Abstractions.NullLogger<SecretProtector>.Instance);
         Assert.ThrowsAny<CryptographicException>(() => withoutPrevious.Unprotect(stored, "tenant"));
     }
 

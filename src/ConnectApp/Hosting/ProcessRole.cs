@@ -17,13 +17,16 @@ internal enum ProcessRole
 
     /// <summary>Rebuild the search index of one tenant or all from PostgreSQL, printing progress, then exit.</summary>
     Reindex,
+
+    /// <summary>Re-encrypt every stored secret under SECRETS_KEY (from SECRETS_KEY_PREVIOUS), then exit; written <c>rotate-secrets</c>.</summary>
+    RotateSecrets,
 }
 
 internal static class ProcessRoles
 {
     public static bool TryParse(string[] args, out ProcessRole role)
     {
-        var name = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "all";
+        var name = (args.FirstOrDefault(a => !a.StartsWith('-')) ?? "all").Replace("-", string.Empty, StringComparison.Ordinal); // rotate-secrets
         return Enum.TryParse(name, ignoreCase: true, out role) && Enum.IsDefined(role);
     }
 

@@ -4,6 +4,9 @@ using Microsoft.Extensions.Options;
 
 namespace ConnectApp.Secrets;
 
+/// <summary>A stored secret cannot be decrypted with the configured keys: a configuration problem (or tampering), never the caller's.</summary>
+internal sealed class UnreadableSecretException(string message, Exception? inner = null) : CryptographicException(message, inner);
+
 /// <summary>A secret encrypted at rest, with the id of the key that encrypted it.</summary>
 internal sealed record EncryptedSecret(byte[] Ciphertext, string KeyId);
 
@@ -21,8 +24,11 @@ internal sealed class SecretProtector
     private readonly string _currentId;
     private readonly Dictionary<string, byte[]> _keys = new(StringComparer.Ordinal);
 
-    public SecretProtector(IOptions<SecretsOptions> options)
+    private readonly ILogger<SecretProtector> _logger;
+
+    public SecretProtector(IOptions<SecretsOptions> options, ILogger<SecretProtector> logger)
     {
+        _logger = logger;
         _current = DecodeKey(options.Value.Key) ?? throw new InvalidOperationException("SECRETS_KEY is not a valid key.");
         _currentId = KeyId(_current);
         _keys[_currentId] = _current;
@@ -45,23 +51,44 @@ internal sealed class SecretProtector
         return new EncryptedSecret(blob, _currentId);
     }
 
-    /// <exception cref="CryptographicException">The key is unknown, or the value was tampered with or moved.</exception>
+    /// <exception cref="UnreadableSecretException">The key is unknown, or the value was tampered with or moved.</exception>
     public string Unprotect(EncryptedSecret secret, string associatedData)
+    {
+        try
+        {
+            return Decrypt(secret, associatedData);
+        }
+        catch (UnreadableSecretException e)
+        {
+            _logger.LogError("A stored secret cannot be read: {Reason}", e.Message); // key ids only, never keys
+            throw;
+        }
+    }
+
+    private string Decrypt(EncryptedSecret secret, string associatedData)
     {
         if (!_keys.TryGetValue(secret.KeyId, out var key))
         {
-            throw new CryptographicException($"No key with id {secret.KeyId} is configured (SECRETS_KEY / SECRETS_KEY_PREVIOUS).");
+            throw new UnreadableSecretException($"No key with id {secret.KeyId} is configured (SECRETS_KEY / SECRETS_KEY_PREVIOUS).");
         }
 
         if (secret.Ciphertext.Length < NonceSize + TagSize)
         {
-            throw new CryptographicException("The encrypted value is truncated.");
+            throw new UnreadableSecretException("The encrypted value is truncated.");
         }
 
         var blob = secret.Ciphertext.AsSpan();
         var plaintext = new byte[blob.Length - NonceSize - TagSize];
         using var aes = new AesGcm(key, TagSize);
-        aes.Decrypt(blob[..NonceSize], blob[(NonceSize + TagSize)..], blob.Slice(NonceSize, TagSize), plaintext, Encoding.UTF8.GetBytes(associatedData));
+        try
+        {
+            aes.Decrypt(blob[..NonceSize], blob[(NonceSize + TagSize)..], blob.Slice(NonceSize, TagSize), plaintext, Encoding.UTF8.GetBytes(associatedData));
+        }
+        catch (AuthenticationTagMismatchException e)
+        {
+            throw new UnreadableSecretException($"The value under key {secret.KeyId} does not authenticate (tampered with, or moved from another row).", e);
+        }
+
         return Encoding.UTF8.GetString(plaintext);
     }
 

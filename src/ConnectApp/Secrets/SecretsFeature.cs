@@ -1,4 +1,6 @@
+using ConnectApp.Api;
 using ConnectApp.Hosting;
+using ConnectApp.Problems;
 
 namespace ConnectApp.Secrets;
 
@@ -13,6 +15,29 @@ internal static class SecretsFeature
             o.PreviousKey = configuration["SECRETS_KEY_PREVIOUS"];
         });
         services.AddSingleton<SecretProtector>();
+        // A site whose stored secret no configured key opens (a key removed before `rotate-secrets` finished) gets a
+        // coded 503 on every call, and operators get the key id in the log; never a 500, never a wrong 401.
+        services.AddSingleton(new ExceptionProblemMapping(SecretsProblems.FromException));
+        services.AddProblemConvention((_, route) => AppRoutes.IsApiOrLifecycle(route), SecretsProblems.Unreadable);
         return services;
+    }
+}
+
+/// <summary>Problems of secrets at rest.</summary>
+internal static class SecretsProblems
+{
+    public static readonly ProblemType Unreadable = new(503, "secrets.unreadable");
+
+    public static AppProblem? FromException(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is UnreadableSecretException)
+            {
+                return new AppProblem(Unreadable, "The app cannot read this site's stored credentials; its operators have been told. Try again later.", inner: exception);
+            }
+        }
+
+        return null;
     }
 }

@@ -13,14 +13,47 @@ public sealed class WorkerProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>The build output of the app project beside this test project's (same configuration and framework).</summary>
+    public static string AppDll
+    {
+        get
+        {
+            var testBin = AppContext.BaseDirectory.TrimEnd('/');
+            var framework = Path.GetFileName(testBin);
+            var configuration = Path.GetFileName(Path.GetDirectoryName(testBin)!);
+            return Path.Combine(ConnectTesting.AtlassianJwtOracle.RepositoryRoot(), "src", "ConnectApp", "bin", configuration, framework, "ConnectApp.dll");
+        }
+    }
+
+    /// <summary>Runs the app's executable in a command role (migrate, reindex, rotate-secrets) to its end: exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunCommandAsync(string arguments, IReadOnlyDictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo("dotnet", $"\"{AppDll}\" {arguments}")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        info.Environment["ELASTICSEARCH_URL"] = string.Empty;
+        info.Environment["BONSAI_URL"] = string.Empty;
+        info.Environment["LOG_FILE"] = Path.Combine(TestLog.Directory, "command-log.jsonl");
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
     public static WorkerProcess Start(string databaseUrl, string rabbitMqUrl, string secretsKey)
     {
-        // The build output of the app project beside this test project's (same configuration and framework).
-        var testBin = AppContext.BaseDirectory.TrimEnd('/');
-        var framework = Path.GetFileName(testBin);
-        var configuration = Path.GetFileName(Path.GetDirectoryName(testBin)!);
-        var dll = Path.Combine(ConnectTesting.AtlassianJwtOracle.RepositoryRoot(), "src", "ConnectApp", "bin", configuration, framework, "ConnectApp.dll");
-        var info = new ProcessStartInfo("dotnet", $"\"{dll}\" worker")
+        var info = new ProcessStartInfo("dotnet", $"\"{AppDll}\" worker")
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
