@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
 using ConnectApp.Persistence;
 using ConnectApp.Tests.Infrastructure;
 using JiraSimulator;
@@ -89,5 +90,79 @@ public sealed class OutageTests(ConnectAppFixture app)
         Assert.Equal(HttpStatusCode.OK, status);
         var list = await agent.GetAsync("api/organizations").OkJsonAsync();
         Assert.Equal(["Before the outage"], list["values"]!.AsArray().Select(v => v!["name"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task RabbitMqDown_ReadinessSaysSo_WritesStillSucceed_AndTheirWorkIsDoneWhenItReturns()
+    {
+        await using var node = await PrivateRabbitNode.StartAsync();
+        await using var database = await TestDatabase.CreateAsync();
+        await using var factory = new ConnectAppFactory(app, database.Url, new Dictionary<string, string> { ["RABBITMQ_URL"] = node.Url });
+        await PersistenceFeature.MigrateAsync(factory.Services, CancellationToken.None);
+        var site = ConnectAppFixture.NewSite();
+        app.Simulator.Services.GetRequiredService<SiteDirectory>().Add(site);
+        using (var installed = await app.Installer.InstallAsync(factory.CreateClient(), site))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, installed.StatusCode);
+        }
+
+        TestLog.RecordSecret(site.SharedSecret!);
+        site.AddUser("557058:broker-agent", SiteRole.Agent);
+        var token = SiteTokens.Context(site, "557058:broker-agent", lifetime: TimeSpan.FromMinutes(10));
+        TestLog.RecordSecret(token);
+        using var agent = factory.CreateClient();
+        agent.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("JWT", token);
+        await agent.SendJsonAsync(HttpMethod.Post, "api/organizations", new { jsmId = "1", name = "Before the broker outage" }).OkJsonAsync(HttpStatusCode.Created);
+        await WaitForSearchAsync(agent, "Before");
+
+        await node.StopAsync();
+        var ready = await WaitForReadinessAsync(factory, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("Unhealthy", ready["checks"]!["rabbitmq"]!["status"]!.GetValue<string>());
+        Assert.Equal("Healthy", ready["checks"]!["postgresql"]!["status"]!.GetValue<string>());
+
+        // Writes do not need the broker: the change and its outbox message commit together and wait in PostgreSQL.
+        await agent.SendJsonAsync(HttpMethod.Post, "api/organizations", new { jsmId = "2", name = "During the broker outage" }).OkJsonAsync(HttpStatusCode.Created);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var during = await agent.SendJsonAsync(HttpMethod.Post, "api/search/organizations", new { q = "During" }).OkJsonAsync();
+        Assert.Empty(during["values"]!.AsArray());
+        Assert.True(during["freshness"]!["pendingChanges"]!.GetValue<int>() >= 1, "search says a change is waiting");
+
+        await node.StartAgainAsync();
+        await WaitForReadinessAsync(factory, HttpStatusCode.OK);
+        await WaitForSearchAsync(agent, "During"); // the kept message was published and applied, without a restart
+    }
+
+    private static async Task<JsonNode> WaitForReadinessAsync(ConnectAppFactory factory, HttpStatusCode expected)
+    {
+        using var client = factory.CreateClient();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            using var response = await client.GetAsync("health/ready");
+            var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            if (response.StatusCode == expected)
+            {
+                return body;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"readiness stayed {(int)response.StatusCode}: {body.ToJsonString()}");
+            await Task.Delay(250);
+        }
+    }
+
+    private static async Task WaitForSearchAsync(HttpClient agent, string q)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (true)
+        {
+            var found = await agent.SendJsonAsync(HttpMethod.Post, "api/search/organizations", new { q }).OkJsonAsync();
+            if (found["values"]!.AsArray().Count == 1)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"'{q}' never reached the search index");
+            await Task.Delay(250);
+        }
     }
 }

@@ -27,7 +27,7 @@ public sealed class SecretRotationTests(ConnectAppFixture app)
         TestLog.RecordSecret(newKey);
 
         var sites = new List<SimulatedSite>();
-        await using (var before = new ConnectAppFactory(app, database.Url, oldKey))
+        await using (var before = new ConnectAppFactory(app, database.Url, new Dictionary<string, string> { ["SECRETS_KEY"] = oldKey }))
         {
             await PersistenceFeature.MigrateAsync(before.Services, CancellationToken.None);
             for (var i = 0; i < ConnectApp.Tenants.SecretRotation.BatchSize + 1; i++) // more than one batch of the rotation
@@ -63,7 +63,7 @@ public sealed class SecretRotationTests(ConnectAppFixture app)
         Assert.Equal(ciphertextsAfter, await CiphertextsAsync(database));
 
         // The previous key removed: every tenant authenticates under the new key alone, and a reinstall works.
-        await using (var after = new ConnectAppFactory(app, database.Url, newKey))
+        await using (var after = new ConnectAppFactory(app, database.Url, new Dictionary<string, string> { ["SECRETS_KEY"] = newKey }))
         {
             foreach (var site in sites)
             {
@@ -78,7 +78,7 @@ public sealed class SecretRotationTests(ConnectAppFixture app)
 
         // An app that only knows the old key can no longer read them (the rotation really changed the key), and
         // says so with a coded 503, not a 500.
-        await using (var stale = new ConnectAppFactory(app, database.Url, oldKey))
+        await using (var stale = new ConnectAppFactory(app, database.Url, new Dictionary<string, string> { ["SECRETS_KEY"] = oldKey }))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, await WhoAmIAsync(stale, sites[1])); // secrets.unreadable: an operator error, not the caller's
         }

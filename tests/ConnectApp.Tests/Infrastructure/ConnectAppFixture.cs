@@ -169,8 +169,8 @@ public sealed class ConnectAppFixture : IAsyncLifetime
     }
 }
 
-/// <summary>The app on <paramref name="databaseUrl"/>; SECRETS_KEY is <paramref name="secretsKey"/> (the fixture's when null), SECRETS_KEY_PREVIOUS <paramref name="previousSecretsKey"/>.</summary>
-public sealed class ConnectAppFactory(ConnectAppFixture fixture, string databaseUrl, string? secretsKey = null, string? previousSecretsKey = null) : WebApplicationFactory<Program>
+/// <summary>The app on <paramref name="databaseUrl"/>, configured as the fixture's; <paramref name="settings"/> override (e.g. SECRETS_KEY, RABBITMQ_URL).</summary>
+public sealed class ConnectAppFactory(ConnectAppFixture fixture, string databaseUrl, IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
 {
     /// <summary>Low, so a test can exceed it with a burst; per tenant, and every test has its own tenant.</summary>
     public const int ApiTokenRateLimit = 20;
@@ -183,14 +183,18 @@ public sealed class ConnectAppFactory(ConnectAppFixture fixture, string database
         builder.UseSetting("DATABASE_URL", databaseUrl);
         builder.UseSetting("RABBITMQ_URL", fixture.Broker.Url);
         builder.UseSetting("ELASTICSEARCH_URL", fixture.ElasticsearchUrl ?? string.Empty);
-        builder.UseSetting("SECRETS_KEY", secretsKey ?? fixture.SecretsKey);
-        builder.UseSetting("SECRETS_KEY_PREVIOUS", previousSecretsKey ?? string.Empty);
+        builder.UseSetting("SECRETS_KEY", fixture.SecretsKey);
         builder.UseSetting("ALLOWED_HOST_SUFFIXES", ".atlassian.net");
         builder.UseSetting("CONNECT_INSTALL_KEYS_URL", "http://simulator/connect-install-keys");
         builder.UseSetting("LOG_FILE", TestLog.FilePath);
         builder.UseSetting("API_TOKEN_RATE_LIMIT", ApiTokenRateLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("FORGE_APP_ID", ForgePlatform.DefaultAppId);
         builder.UseSetting("FORGE_JWKS_URL", "http://simulator/forge/.well-known/jwks.json");
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            builder.UseSetting(name, value);
+        }
+
         builder.ConfigureTestServices(services =>
         {
             // The key server and every simulated site's REST API are the in-process simulator.

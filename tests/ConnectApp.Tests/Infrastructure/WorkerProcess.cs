@@ -51,9 +51,16 @@ public sealed class WorkerProcess : IAsyncDisposable
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    public static WorkerProcess Start(string databaseUrl, string rabbitMqUrl, string secretsKey)
+    /// <summary>The port a <c>web</c> or <c>all</c> process listens on (on loopback); a worker binds none.</summary>
+    public int Port { get; private init; }
+
+    public Uri Address => new($"http://127.0.0.1:{Port}/");
+
+    /// <summary>Starts the app's executable in <paramref name="role"/> (<c>worker</c> by default); <paramref name="environment"/> adds or overrides settings.</summary>
+    public static WorkerProcess Start(string databaseUrl, string rabbitMqUrl, string secretsKey, string role = "worker", IReadOnlyDictionary<string, string>? environment = null)
     {
-        var info = new ProcessStartInfo("dotnet", $"\"{AppDll}\" worker")
+        var port = FreePort();
+        var info = new ProcessStartInfo("dotnet", $"\"{AppDll}\" {role}")
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
@@ -62,17 +69,21 @@ public sealed class WorkerProcess : IAsyncDisposable
         info.Environment["DATABASE_URL"] = databaseUrl;
         info.Environment["RABBITMQ_URL"] = rabbitMqUrl;
         info.Environment["SECRETS_KEY"] = secretsKey;
-        info.Environment["PORT"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        info.Environment["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         info.Environment["ELASTICSEARCH_URL"] = string.Empty;
         info.Environment["BONSAI_URL"] = string.Empty;
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        info.Environment["LOG_FILE"] = Path.Combine(TestLog.Directory, "worker-log.jsonl"); // for a failure's post-mortem
+        info.Environment["LOG_FILE"] = Path.Combine(TestLog.Directory, $"{role}-log.jsonl"); // for a failure's post-mortem
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new WorkerProcess(process);
+        return new WorkerProcess(process) { Port = port };
     }
 
     /// <summary>SIGKILL: no shutdown, no nack, no flush; unacked deliveries go back to the queue when the broker notices.</summary>
