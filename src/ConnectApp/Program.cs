@@ -8,6 +8,7 @@ using ConnectApp.Fields;
 using ConnectApp.Hosting;
 using ConnectApp.Identity;
 using ConnectApp.Jira;
+using ConnectApp.Licensing;
 using ConnectApp.Messaging;
 using ConnectApp.Operability;
 using ConnectApp.Outbox;
@@ -45,6 +46,7 @@ builder.Services
     .AddTenants(configuration)
     .AddJira()
     .AddRoles()
+    .AddLicensing(configuration)
     .AddDescriptor()
     .AddAudit()
     .AddFields()
@@ -99,6 +101,7 @@ app.UseAuthentication();
 app.UseTenantScope();
 app.UseApiTokens();
 app.UseAuthorization();
+app.UseLicensing();
 app.UseInputGuard();
 
 app.MapHealthEndpoints();

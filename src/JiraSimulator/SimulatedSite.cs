@@ -47,6 +47,22 @@ public sealed class SimulatedSite
     /// <summary>When set, the site answers permission checks with this status (429, 503, ...), as Jira does under load.</summary>
     public int? FailPermissionChecksWith { get; set; }
 
+    /// <summary>The app's Marketplace license on this site, as the license API reports it.</summary>
+    public SimulatedLicense License { get; set; } = SimulatedLicense.Active;
+
+    /// <summary>Set: the license API answers with this status (e.g. 503) instead.</summary>
+    public int? FailLicenseChecksWith { get; set; }
+
+    /// <summary>Whether the license is an evaluation (trial).</summary>
+    public bool LicenseEvaluation { get; set; }
+
+    /// <summary>How often the app asked for its license.</summary>
+    public int LicenseChecks => _licenseChecks;
+
+    private int _licenseChecks;
+
+    internal void CountLicenseCheck() => Interlocked.Increment(ref _licenseChecks);
+
     /// <summary>How many permission checks the site has answered (tests assert the app caches them).</summary>
     public int PermissionChecks => _permissionChecks;
 

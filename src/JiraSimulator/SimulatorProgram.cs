@@ -139,6 +139,7 @@ public static class SimulatorEndpoints
                 : Results.Ok(new { baseUrl = site.BaseUrl, serverTitle = $"Jira ({site.Name})", deploymentType = "Cloud" });
         });
         rest.MapPost("/rest/api/3/permissions/check", PermissionsCheck.HandleAsync);
+        rest.MapGet("/rest/atlassian-connect/1/addons/{appKey}", AppLicense.HandleAsync);
         app.MapHostPages();
         return app;
     }

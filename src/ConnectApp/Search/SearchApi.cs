@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using ConnectApp.Api;
 using ConnectApp.Fields;
+using ConnectApp.Licensing;
 using ConnectApp.Outbox;
 using ConnectApp.Persistence;
 using ConnectApp.Problems;
@@ -44,7 +45,7 @@ internal static class SearchApi
 
     public static IEndpointRouteBuilder MapSearchEndpoints(IEndpointRouteBuilder app)
     {
-        var search = app.MapGroup("/search").WithTags("Directory search").RequireAuthorization(RolesFeature.Agent)
+        var search = app.MapGroup("/search").WithTags("Directory search").RequireAuthorization(RolesFeature.Agent).AllowUnlicensed() // POSTs that only read
             .Problems(CommonProblems.ValidationFailed, CommonProblems.NotFound, ApiProblems.CursorMalformed);
         search.MapPost("/organizations", (SearchRequest body, Caller caller, AppDbContext db, ISearchIndex index, TimeProvider time, CancellationToken ct) =>
                 SearchAsync(RecordEntity.Organization, body, caller, db, index, time, ct))

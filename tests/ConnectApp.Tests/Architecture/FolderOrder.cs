@@ -23,6 +23,7 @@ public static class FolderOrder
         "Tenants", // Connect lifecycle and the tenant store
         "Jira", // calls to tenants' Jira sites
         "Roles", // roles from Jira's permission API
+        "Licensing", // Marketplace licensing: unlicensed sites read but do not change
         "Identity",
         "Descriptor",
         "Audit",

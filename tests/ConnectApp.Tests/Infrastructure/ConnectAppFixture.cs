@@ -53,6 +53,9 @@ public sealed class ConnectAppFixture : IAsyncLifetime
 
     public string DatabaseConnectionString => _database!.ConnectionString;
 
+    /// <summary>The DATABASE_URL of this run's database, for a second app on the same data.</summary>
+    public string DatabaseUrl => _database!.Url;
+
     public string SecretsKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     public async Task InitializeAsync()
