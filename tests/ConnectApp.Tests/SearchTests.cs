@@ -322,6 +322,33 @@ public sealed class SearchTests(ConnectAppFixture app, ElasticsearchApp elastics
         await otherAdmin.GetAsync(location).ProblemAsync(HttpStatusCode.NotFound, "not_found");
     }
 
+    [Fact]
+    public async Task ReindexCommand_RebuildsOneSitesIndexFromPostgreSql_PrintingProgress_AndRefusesAnUnknownSite()
+    {
+        var (site, _, agent) = await SiteAsync("postgres");
+        var other = await app.InstallSiteAsync();
+        await app.SeedCustomersAsync(site, 1200); // straight into PostgreSQL: no outbox message, so not in the index
+        await app.SeedCustomersAsync(other, 7);
+        Assert.Equal(0, (await SearchAsync(agent, "customers", new { }))["total"]!.GetValue<long>());
+
+        var environment = new Dictionary<string, string>
+        {
+            ["DATABASE_URL"] = app.DatabaseUrl,
+            ["RABBITMQ_URL"] = app.Broker.Url,
+            ["SECRETS_KEY"] = app.SecretsKey,
+        };
+        var (exit, output) = await WorkerProcess.RunCommandAsync($"reindex {site.ClientKey}", environment);
+        Assert.True(exit == 0, output);
+        Assert.Contains($"reindex {site.ClientKey}: 1200/1200 records", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(other.ClientKey, output, StringComparison.Ordinal);
+        Assert.Equal(1200, (await SearchAsync(agent, "customers", new { }))["total"]!.GetValue<long>());
+        Assert.Equal(0, (await SearchAsync(app.As(other, SiteRole.Agent), "customers", new { }))["total"]!.GetValue<long>()); // only the site named
+
+        var (unknown, unknownOutput) = await WorkerProcess.RunCommandAsync("reindex no-such-site", environment);
+        Assert.Equal(1, unknown);
+        Assert.Contains("no tenant matches 'no-such-site'", unknownOutput, StringComparison.Ordinal);
+    }
+
     private async Task<(SimulatedSite Site, HttpClient Admin, HttpClient Agent)> SiteAsync(string engine)
     {
         // The Elasticsearch rows are skipped unless ELASTICSEARCH_URL is set (ElasticsearchEngineAttribute); then a second app searches with it.

@@ -234,7 +234,8 @@ internal static class ReindexCommand
             var query = db.Set<Tenant>().AsNoTracking();
             if (target != "all")
             {
-                query = Guid.TryParse(target, out var id) ? query.Where(t => t.Id == id) : query.Where(t => t.ClientKey == target);
+                // Jira Cloud clientKeys are UUIDs too, so a UUID may name either.
+                query = Guid.TryParse(target, out var id) ? query.Where(t => t.Id == id || t.ClientKey == target) : query.Where(t => t.ClientKey == target);
             }
 
             tenants = (await query.OrderBy(t => t.Id).Select(t => new { t.Id, t.ClientKey }).ToListAsync(cancellationToken)).Select(t => (t.Id, t.ClientKey)).ToList();
