@@ -38,6 +38,7 @@ builder.UseProcessRole(role);
 
 builder.Services
     .AddOperability(configuration)
+    .AddFrontendFiles()
     .AddProblems()
     .AddApi()
     .AddSecrets(configuration)
