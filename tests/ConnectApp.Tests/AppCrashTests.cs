@@ -5,7 +5,6 @@ using System.Text.Json.Nodes;
 using ConnectApp.Persistence;
 using ConnectApp.Tests.Infrastructure;
 using JiraSimulator;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace ConnectApp.Tests;
@@ -29,14 +28,7 @@ public sealed class AppCrashTests(ConnectAppFixture app)
         await using (var setup = new ConnectAppFactory(app, database.Url))
         {
             await PersistenceFeature.MigrateAsync(setup.Services, CancellationToken.None);
-            var site = ConnectAppFixture.NewSite();
-            app.Simulator.Services.GetRequiredService<SiteDirectory>().Add(site);
-            using (var installed = await app.Installer.InstallAsync(setup.CreateClient(), site))
-            {
-                Assert.Equal(HttpStatusCode.NoContent, installed.StatusCode);
-            }
-
-            TestLog.RecordSecret(site.SharedSecret!);
+            var site = await app.InstallSiteThroughAsync(setup.CreateClient());
             tenantId = (await TenantRows.FindAsync(database.ConnectionString, site.ClientKey))!.Id;
             site.AddUser("557058:crash-admin", SiteRole.Admin);
             using var admin = setup.CreateClient();

@@ -41,14 +41,7 @@ public sealed class OutageTests(ConnectAppFixture app)
             return client;
         }
 
-        var site = ConnectAppFixture.NewSite();
-        app.Simulator.Services.GetRequiredService<SiteDirectory>().Add(site);
-        using (var installed = await app.Installer.InstallAsync(Client(), site))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, installed.StatusCode);
-        }
-
-        TestLog.RecordSecret(site.SharedSecret!);
+        var site = await app.InstallSiteThroughAsync(Client());
         site.AddUser("557058:outage-agent", SiteRole.Agent);
         var token = SiteTokens.Context(site, "557058:outage-agent");
         TestLog.RecordSecret(token);
@@ -99,14 +92,7 @@ public sealed class OutageTests(ConnectAppFixture app)
         await using var database = await TestDatabase.CreateAsync();
         await using var factory = new ConnectAppFactory(app, database.Url, new Dictionary<string, string> { ["RABBITMQ_URL"] = node.Url });
         await PersistenceFeature.MigrateAsync(factory.Services, CancellationToken.None);
-        var site = ConnectAppFixture.NewSite();
-        app.Simulator.Services.GetRequiredService<SiteDirectory>().Add(site);
-        using (var installed = await app.Installer.InstallAsync(factory.CreateClient(), site))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, installed.StatusCode);
-        }
-
-        TestLog.RecordSecret(site.SharedSecret!);
+        var site = await app.InstallSiteThroughAsync(factory.CreateClient());
         site.AddUser("557058:broker-agent", SiteRole.Agent);
         var token = SiteTokens.Context(site, "557058:broker-agent", lifetime: TimeSpan.FromMinutes(10));
         TestLog.RecordSecret(token);

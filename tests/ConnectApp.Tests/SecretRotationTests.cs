@@ -5,7 +5,6 @@ using ConnectApp.Persistence;
 using ConnectApp.Tests.Infrastructure;
 using JiraSimulator;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace ConnectApp.Tests;
@@ -114,11 +113,7 @@ public sealed class SecretRotationTests(ConnectAppFixture app)
 
     private async Task<SimulatedSite> InstallAsync(ConnectAppFactory factory)
     {
-        var site = ConnectAppFixture.NewSite();
-        app.Simulator.Services.GetRequiredService<SiteDirectory>().Add(site);
-        using var installed = await app.Installer.InstallAsync(factory.CreateClient(), site);
-        Assert.Equal(HttpStatusCode.NoContent, installed.StatusCode);
-        TestLog.RecordSecret(site.SharedSecret!);
+        var site = await app.InstallSiteThroughAsync(factory.CreateClient());
         site.AddUser("557058:rotation-agent", SiteRole.Agent);
         return site;
     }

@@ -102,6 +102,17 @@ public sealed class ConnectAppFixture : IAsyncLifetime
         return site;
     }
 
+    /// <summary>A new simulated site that has installed the app <paramref name="client"/> talks to (a second app of a test's own).</summary>
+    public async Task<SimulatedSite> InstallSiteThroughAsync(HttpClient client)
+    {
+        var site = NewSite();
+        Simulator.Services.GetRequiredService<SiteDirectory>().Add(site);
+        using var response = await Installer.InstallAsync(client, site);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, response.StatusCode);
+        TestLog.RecordSecret(site.SharedSecret!);
+        return site;
+    }
+
     public async Task InstallAsync(SimulatedSite site)
     {
         Simulator.Services.GetRequiredService<SiteDirectory>().Add(site);
