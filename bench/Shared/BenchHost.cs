@@ -180,6 +180,7 @@ internal sealed class BenchAppFactory(string databaseUrl, string secretsKey, str
         builder.UseSetting("APP_BASE_URL", "https://connectapp.bench");
         builder.UseSetting("DATABASE_URL", databaseUrl);
         builder.UseSetting("RABBITMQ_URL", rabbitMqUrl);
+        builder.UseSetting("ELASTICSEARCH_URL", string.Empty); // PostgreSQL search, whatever the shell has set
         builder.UseSetting("SECRETS_KEY", secretsKey);
         builder.UseSetting("ALLOWED_HOST_SUFFIXES", ".atlassian.net");
         builder.UseSetting("CONNECT_INSTALL_KEYS_URL", "http://simulator/connect-install-keys");
