@@ -71,7 +71,7 @@ else
   log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
   # fsync etc. off: throwaway CI data, faster tests. pg_ctl -w waits until it accepts connections.
   as_pg "$PGBIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 start -o \
-    "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
     >/dev/null || { tail -20 "$PG_DIR/postgres.log" >&2; die "PostgreSQL failed to start"; }
 fi
 head -1 "$PG_DIR/data/postmaster.pid" > "$PG_DIR/postgres.pid"

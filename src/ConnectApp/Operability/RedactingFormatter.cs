@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using System.Text.RegularExpressions;
 using Serilog.Events;
 using Serilog.Formatting;
@@ -23,7 +25,74 @@ internal sealed partial class RedactingFormatter(ITextFormatter inner) : ITextFo
         output.Write(Redact(buffer.ToString()));
     }
 
+    /// <summary>
+    /// Every pattern below, each only when the text holds what any match of it must contain (a literal the regex
+    /// engine cannot search for by itself, as most patterns start with a character class): most log lines hold none,
+    /// and this runs for every line. <see cref="RedactEveryPattern"/> is the same without the checks; a property test
+    /// holds the two equal.
+    /// </summary>
     public static string Redact(string text)
+    {
+        var span = text.AsSpan();
+        if (!Ascii.IsValid(span))
+        {
+            // The regexes' case-insensitivity knows more than ASCII (the Kelvin sign is a 'k' to them): check nothing.
+            return RedactEveryPattern(text);
+        }
+
+        if (span.Contains("eyJ", StringComparison.Ordinal))
+        {
+            text = Jwt().Replace(text, Mask);
+        }
+
+        if (text.AsSpan().Contains("cat_", StringComparison.Ordinal))
+        {
+            text = ApiToken().Replace(text, Mask);
+        }
+
+        if (text.AsSpan().IndexOfAny(AuthorizationSchemes) >= 0)
+        {
+            text = AuthorizationValue().Replace(text, m => m.Groups[1].Value + Mask);
+            text = JwtParameter().Replace(text, m => m.Groups[1].Value + Mask);
+        }
+
+        if (text.AsSpan().Contains("://", StringComparison.Ordinal))
+        {
+            text = UrlCredentials().Replace(text, m => m.Groups[1].Value + Mask + "@");
+        }
+
+        if (text.AsSpan().IndexOfAny(SecretWords) >= 0)
+        {
+            text = ConnectionStringPassword().Replace(text, m => m.Groups[1].Value + Mask);
+            text = SecretProperty().Replace(text, m => m.Groups[1].Value + Mask + "\"");
+        }
+
+        if (MayHoldEmail(text))
+        {
+            text = Email().Replace(text, Mask);
+        }
+
+        return text;
+    }
+
+    /// <summary>An '@' right after a character an address's local part may end with (the JSON log's own "@t" keys follow a quote).</summary>
+    private static bool MayHoldEmail(string text)
+    {
+        for (var at = text.IndexOf('@', StringComparison.Ordinal); at >= 0; at = text.IndexOf('@', at + 1))
+        {
+            if (at > 0 && EmailLocalPart.Contains(text[at - 1]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static readonly SearchValues<char> EmailLocalPart = SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-");
+
+    /// <summary>Every pattern, unconditionally: the reference <see cref="Redact"/> must equal.</summary>
+    internal static string RedactEveryPattern(string text)
     {
         text = Jwt().Replace(text, Mask);
         text = ApiToken().Replace(text, Mask);
@@ -35,6 +104,13 @@ internal sealed partial class RedactingFormatter(ITextFormatter inner) : ITextFo
         text = Email().Replace(text, Mask);
         return text;
     }
+
+    // What AuthorizationValue (a scheme) or JwtParameter ("jwt=") must contain, case-insensitively.
+    private static readonly SearchValues<string> AuthorizationSchemes = SearchValues.Create(["jwt", "bearer", "basic"], StringComparison.OrdinalIgnoreCase);
+
+    // What ConnectionStringPassword or SecretProperty must contain (one of their keywords), case-insensitively.
+    private static readonly SearchValues<string> SecretWords = SearchValues.Create(
+        ["password", "pwd", "secret", "token", "apikey", "api_key", "authorization", "jwt"], StringComparison.OrdinalIgnoreCase);
 
     // Three base64url segments whose first decodes to a JSON object ("eyJ" is '{"').
     [GeneratedRegex(@"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")]
