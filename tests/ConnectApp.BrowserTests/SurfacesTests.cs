@@ -126,9 +126,25 @@ public sealed class SurfacesTests(BrowserFixture fixture)
 
             await Assertions.Expect(summary).ToContainTextAsync("1 organizations");
             await Assertions.Expect(app.GetByRole(AriaRole.Table, new() { Name = "organizations found" })).ToContainTextAsync("Initech <b>Ltd</b>");
+
+            // Filters on two fields must both hold; each can be removed on its own.
+            await app.GetByLabel("Filter by field").First.SelectOptionAsync(new SelectOptionValue { Label = "Internal notes" });
+            await app.GetByLabel("Filter value").First.FillAsync("no such words");
+            await app.GetByRole(AriaRole.Button, new() { Name = "Apply filter" }).First.ClickAsync();
+            var active = app.GetByRole(AriaRole.List, new() { Name = "Active filters" });
+            await Assertions.Expect(active).ToContainTextAsync("Support plan is Silver");
+            await Assertions.Expect(active).ToContainTextAsync("Internal notes contains no such words");
+            await Assertions.Expect(app.GetByText("No organizations match.")).ToBeVisibleAsync();
+            await app.GetByRole(AriaRole.Button, new() { Name = "Remove filter Internal notes contains no such words" }).ClickAsync();
+            await Assertions.Expect(summary).ToContainTextAsync("1 organizations");
+
+            // Applying a field's filter again replaces it.
+            await app.GetByLabel("Filter by field").First.SelectOptionAsync(new SelectOptionValue { Label = "Support plan" });
             await app.GetByLabel("Filter value").First.FillAsync("Gold");
             await app.GetByRole(AriaRole.Button, new() { Name = "Apply filter" }).First.ClickAsync();
             await Assertions.Expect(app.GetByText("No organizations match.")).ToBeVisibleAsync();
+            await Assertions.Expect(active).ToContainTextAsync("Support plan is Gold");
+            await Assertions.Expect(active).Not.ToContainTextAsync("Silver");
             await agent.ScreenshotAsync("scenario-5-directory-filter-agent-light");
         }
 

@@ -45,10 +45,11 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
   const [bulkStatus, setBulkStatus] = useState('');
   const [filterField, setFilterField] = useState('');
   const [filterValue, setFilterValue] = useState('');
-  const [filter, setFilter] = useState<SearchFilter | null>(null);
+  // One filter per field, all of them must hold; applying a field's filter again replaces it.
+  const [filters, setFilters] = useState<SearchFilter[]>([]);
   const fields = useLoad(() => api.fields(entity), [entity]);
-  // A field filter goes to the directory search (the search index); the plain list answers from PostgreSQL.
-  const page = useLoad<DirectoryPage>(() => (filter ? api.search(entity, query, [filter]) : api.list(entity, query)), [entity, query, filter]);
+  // Field filters go to the directory search (the search index); the plain list answers from PostgreSQL.
+  const page = useLoad<DirectoryPage>(() => (filters.length > 0 ? api.search(entity, query, filters) : api.list(entity, query)), [entity, query, filters]);
   const [columnKeys, setColumnKeys] = useColumns(entity, fields.data);
   useEffect(() => {
     setMore(null);
@@ -76,7 +77,11 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
       </form>
       {fields.data && (
         <form aria-label={`Filter ${noun} by a field`} style={{ display: 'flex', gap: 8, alignItems: 'flex-end', marginTop: 8 }}
-          onSubmit={(e) => { e.preventDefault(); setFilter(toFilter(fields.data ?? [], filterField, filterValue)); }}>
+          onSubmit={(e) => {
+            e.preventDefault();
+            const next = toFilter(fields.data ?? [], filterField, filterValue);
+            if (next) setFilters((current) => [...current.filter((f) => f.field !== next.field), next]);
+          }}>
           <div>
             <label htmlFor={`filter-field-${entity}`} style={{ display: 'block', fontWeight: 600, marginBottom: 4 }}>Filter by field</label>
             <select id={`filter-field-${entity}`} value={filterField} onChange={(e) => setFilterField(e.target.value)} style={{ minHeight: 40 }}>
@@ -89,8 +94,21 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
             <Textfield id={`filter-value-${entity}`} value={filterValue} onChange={(e) => setFilterValue((e.target as HTMLInputElement).value)} />
           </div>
           <Button type="submit">Apply filter</Button>
-          <Button onClick={() => { setFilterField(''); setFilterValue(''); setFilter(null); }}>Clear filter</Button>
+          <Button onClick={() => { setFilterField(''); setFilterValue(''); setFilters([]); }}>Clear filters</Button>
         </form>
+      )}
+      {filters.length > 0 && fields.data && (
+        <ul aria-label="Active filters" style={{ listStyle: 'none', display: 'flex', gap: 8, flexWrap: 'wrap', padding: 0, margin: '8px 0 0' }}>
+          {filters.map((f) => {
+            const label = `${fields.data?.find((d) => d.key === f.field)?.label ?? f.field} ${f.op === 'contains' ? 'contains' : 'is'} ${String(f.value)}`;
+            return (
+              <li key={f.field} style={{ display: 'inline-flex', gap: 4, alignItems: 'center', padding: '2px 4px 2px 8px', borderRadius: 3, background: token('color.background.neutral', '#091E420F') }}>
+                <span>{label}</span>
+                <Button spacing="compact" appearance="subtle" aria-label={`Remove filter ${label}`} onClick={() => setFilters((current) => current.filter((c) => c.field !== f.field))}>×</Button>
+              </li>
+            );
+          })}
+        </ul>
       )}
       {page.data?.freshness && (
         <p style={subtle} data-testid="search-summary">
@@ -142,7 +160,7 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
           {nextCursor && (
             <div style={{ marginTop: 8 }}>
               <Button onClick={async () => {
-                const next = filter ? await api.search(entity, query, [filter], nextCursor) : await api.list(entity, query, nextCursor);
+                const next = filters.length > 0 ? await api.search(entity, query, filters, nextCursor) : await api.list(entity, query, nextCursor);
                 setMore({ values: [...(more?.values ?? []), ...next.values], nextCursor: next.nextCursor });
               }}>Load more</Button>
             </div>
