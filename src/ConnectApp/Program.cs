@@ -13,6 +13,7 @@ using ConnectApp.Outbox;
 using ConnectApp.Persistence;
 using ConnectApp.Problems;
 using ConnectApp.Records;
+using ConnectApp.Retention;
 using ConnectApp.Roles;
 using ConnectApp.Search;
 using ConnectApp.Secrets;
@@ -51,7 +52,8 @@ builder.Services
     .AddOutbox(configuration, role)
     .AddSearch(configuration)
     .AddApiTokens(configuration)
-    .AddCsv();
+    .AddCsv()
+    .AddRetention(configuration, role);
 
 var app = builder.Build();
 
@@ -109,6 +111,7 @@ if (role.RunsWeb())
     api.MapApiTokenEndpoints();
     api.MapCsvEndpoints();
     api.MapSearchEndpoints();
+    api.MapRetentionEndpoints();
 }
 
 await app.RunAsync();

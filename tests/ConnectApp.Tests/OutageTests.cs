@@ -24,10 +24,10 @@ public sealed class OutageTests(ConnectAppFixture app)
     public async Task PostgreSqlDown_Is503WithRetryAfter_Fast_AndRecoversWithoutARestart()
     {
         await using var postgres = await PrivatePostgres.StartAsync();
+        await TestDatabase.MigrateAsync(DatabaseUrl.ToConnectionString(postgres.Url)!); // before start: the worker's scheduler needs its tables
         await using var factory = new ConnectAppFactory(app, postgres.Url);
         factory.UseKestrel(0);
         factory.StartServer();
-        await PersistenceFeature.MigrateAsync(factory.Services, CancellationToken.None);
         var address = new Uri(factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First().Replace("[::1]", "127.0.0.1", StringComparison.Ordinal) + "/");
         HttpClient Client(string? token = null)
         {

@@ -32,6 +32,7 @@ public static class FolderOrder
         "Search", // the directory's index, kept by the mirror consumers
         "ApiTokens",
         "Csv",
+        "Retention", // purges after uninstall or inactivity, deletion on request; Quartz decides when
     ];
 
     public static Lazy<ArchUnitNET.Domain.Architecture> App { get; } =
