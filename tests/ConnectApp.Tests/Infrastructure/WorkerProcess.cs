@@ -13,7 +13,9 @@ public sealed class WorkerProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public static WorkerProcess Start(string databaseUrl, string rabbitMqUrl, string secretsKey)
+    public bool HasExited => _process.HasExited;
+
+    public static WorkerProcess Start(string databaseUrl, string rabbitMqUrl, string secretsKey, IReadOnlyDictionary<string, string>? environment = null)
     {
         // The build output of the app project beside this test project's (same configuration and framework).
         var testBin = AppContext.BaseDirectory.TrimEnd('/');
@@ -34,6 +36,11 @@ public sealed class WorkerProcess : IAsyncDisposable
         info.Environment["BONSAI_URL"] = string.Empty;
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["LOG_FILE"] = Path.Combine(TestLog.Directory, "worker-log.jsonl"); // for a failure's post-mortem
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
