@@ -32,8 +32,8 @@ internal sealed class TenantActivity(NpgsqlDataSource dataSource, TimeProvider t
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
-            // Activity is a hint for a purge months away: a failed write must never fail the request. Try again next time.
-            _written.TryRemove(tenantId, out _);
+            // Activity is a hint for a purge weeks away: a failed write must never fail or slow the request (in an outage
+            // every request would try again). The next try is in an hour.
             logger.LogWarning(e, "Could not record activity of tenant {TenantId}", tenantId);
         }
     }
