@@ -15,6 +15,7 @@ using ConnectApp.Outbox;
 using ConnectApp.Persistence;
 using ConnectApp.Problems;
 using ConnectApp.Records;
+using ConnectApp.Retention;
 using ConnectApp.Roles;
 using ConnectApp.Search;
 using ConnectApp.Secrets;
@@ -55,7 +56,8 @@ builder.Services
     .AddOutbox(configuration, role)
     .AddSearch(configuration)
     .AddApiTokens(configuration)
-    .AddCsv();
+    .AddCsv()
+    .AddRetention(configuration, role);
 
 var app = builder.Build();
 
@@ -120,6 +122,7 @@ if (role.RunsWeb())
     api.MapCsvEndpoints();
     api.MapSearchEndpoints();
     api.MapExportEndpoints();
+    api.MapRetentionEndpoints();
 }
 
 await app.RunAsync();

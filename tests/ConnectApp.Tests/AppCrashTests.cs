@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
-using ConnectApp.Persistence;
 using ConnectApp.Tests.Infrastructure;
 using JiraSimulator;
 using Npgsql;
@@ -23,11 +22,11 @@ public sealed class AppCrashTests(ConnectAppFixture app)
     public async Task WebProcessKilledDuringWrites_EveryAcknowledgedWriteIsWhole_AndARestartedProcessServesThem()
     {
         await using var database = await TestDatabase.CreateAsync();
+        await database.MigrateAsync();
         Guid tenantId;
         string token;
         await using (var setup = new ConnectAppFactory(app, database.Url))
         {
-            await PersistenceFeature.MigrateAsync(setup.Services, CancellationToken.None);
             var site = await app.InstallSiteThroughAsync(setup.CreateClient());
             tenantId = (await TenantRows.FindAsync(database.ConnectionString, site.ClientKey))!.Id;
             site.AddUser("557058:crash-admin", SiteRole.Admin);

@@ -39,7 +39,7 @@ public sealed class LicensingTests(ConnectAppFixture app) : IAsyncLifetime
     [Theory]
     [InlineData(SimulatedLicense.Inactive)]
     [InlineData(SimulatedLicense.Absent)] // no license member: not a paid license of this listing
-    public async Task UnlicensedSite_ReadsSearchesAndExports_ButChangesNothing(SimulatedLicense license)
+    public async Task UnlicensedSite_ReadsSearchesExportsAndMayDeleteItsData_ButChangesNothing(SimulatedLicense license)
     {
         var site = await app.InstallSiteAsync();
         await app.As(site, SiteRole.Agent).SendJsonAsync(HttpMethod.Post, "api/organizations", new { jsmId = "1", name = "Written while licensed" }).OkJsonAsync(HttpStatusCode.Created);
@@ -58,6 +58,7 @@ public sealed class LicensingTests(ConnectAppFixture app) : IAsyncLifetime
         await agent.SendJsonAsync(HttpMethod.Post, "api/search/organizations", new { q = "Written" }).OkJsonAsync();
         using var export = await admin.GetAsync("api/admin/export");
         Assert.Equal(HttpStatusCode.OK, export.StatusCode);
+        await admin.PostAsync("api/admin/data-deletion", null).OkJsonAsync(HttpStatusCode.Created); // deleting its data stays open
         Assert.Equal(0, await app.CountAuditAsync(site, "field.created"));
         Assert.Equal(1, await app.CountAuditAsync(site, "record.created"));
     }

@@ -195,6 +195,18 @@ public sealed class OpenApiConformanceTests(ConnectAppFixture app)
         await CallAsync(admin, "GET", "/api/admin/export", "/api/admin/export");
         await CallAsync(agent, "GET", "/api/admin/export", "/api/admin/export");
 
+        // Deletion on request, on a site of its own (it empties the site).
+        var doomed = await app.InstallSiteAsync();
+        var doomedAdmin = app.As(doomed, SiteRole.Admin);
+        await CallAsync(doomedAdmin, "POST", "/api/admin/data-deletion", "/api/admin/data-deletion");
+        var deletion = await doomedAdmin.PostAsync("api/admin/data-deletion", null).OkJsonAsync(HttpStatusCode.Created);
+        await CallAsync(doomedAdmin, "POST", "/api/admin/data-deletion/confirm", "/api/admin/data-deletion/confirm", new { confirmationToken = "wrong", confirmationPhrase = deletion["confirmationPhrase"]!.GetValue<string>() });
+        await CallAsync(doomedAdmin, "POST", "/api/admin/data-deletion/confirm", "/api/admin/data-deletion/confirm", new { confirmationToken = "" });
+        await CallAsync(doomedAdmin, "POST", "/api/admin/data-deletion/confirm", "/api/admin/data-deletion/confirm",
+            new { confirmationToken = deletion["confirmationToken"]!.GetValue<string>(), confirmationPhrase = deletion["confirmationPhrase"]!.GetValue<string>() });
+        await CallAsync(doomedAdmin, "GET", "/api/admin/data-deletion/{id}", $"/api/admin/data-deletion/{deletion["id"]}");
+        await CallAsync(doomedAdmin, "GET", "/api/admin/data-deletion/{id}", $"/api/admin/data-deletion/{Guid.NewGuid()}");
+
         Assert.True(problems.Count == 0, "Answers that do not match the document:\n" + string.Join('\n', problems.Distinct()));
         var uncovered = operations.Except(checkedOperations).Select(o => $"{o.Method} {o.Path}").Order(StringComparer.Ordinal).ToList();
         Assert.True(uncovered.Count == 0, "Operations this test does not call yet (add a call): " + string.Join(", ", uncovered));

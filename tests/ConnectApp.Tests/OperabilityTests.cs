@@ -56,6 +56,9 @@ public sealed class OperabilityTests(ConnectAppFixture app)
     [InlineData("VALID", "API_TOKEN_RATE_LIMIT=0", "API_TOKEN_RATE_LIMIT is malformed")]
     [InlineData("VALID", "FORGE_APP_ID=nope", "FORGE_APP_ID must be the Forge app id")]
     [InlineData("VALID", "FORGE_API_BASE_URLS=http://gateway.example/", "FORGE_API_BASE_URLS must list https URL prefixes")]
+    [InlineData("VALID", "RETENTION_DAYS=ninety", "RETENTION_DAYS must be a whole number of days from 1 to 3650")]
+    [InlineData("VALID", "RETENTION_DAYS=0", "RETENTION_DAYS must be a whole number of days from 1 to 3650")]
+    [InlineData("VALID", "INACTIVITY_DAYS=-5", "INACTIVITY_DAYS must be a whole number of days")]
     public async Task BadConfiguration_StopsStartUpWithOneClearLine(string? secretsKey, string setting, string expected)
     {
         var dll = Path.Combine(ConnectTesting.AtlassianJwtOracle.RepositoryRoot(), "src", "ConnectApp", "bin", BuildConfiguration(), "net10.0", "ConnectApp.dll");

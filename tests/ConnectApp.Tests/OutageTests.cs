@@ -25,10 +25,10 @@ public sealed class OutageTests(ConnectAppFixture app)
     public async Task PostgreSqlDown_Is503WithRetryAfter_Fast_AndRecoversWithoutARestart()
     {
         await using var postgres = await PrivatePostgres.StartAsync();
+        await TestDatabase.MigrateAsync(DatabaseUrl.ToConnectionString(postgres.Url)!); // before start: the worker's scheduler needs its tables
         await using var factory = new ConnectAppFactory(app, postgres.Url);
         factory.UseKestrel(0);
         factory.StartServer();
-        await PersistenceFeature.MigrateAsync(factory.Services, CancellationToken.None);
         var address = new Uri(factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First().Replace("[::1]", "127.0.0.1", StringComparison.Ordinal) + "/");
         HttpClient Client(string? token = null)
         {
@@ -90,8 +90,8 @@ public sealed class OutageTests(ConnectAppFixture app)
     {
         await using var node = await PrivateRabbitNode.StartAsync();
         await using var database = await TestDatabase.CreateAsync();
+        await database.MigrateAsync();
         await using var factory = new ConnectAppFactory(app, database.Url, new Dictionary<string, string> { ["RABBITMQ_URL"] = node.Url });
-        await PersistenceFeature.MigrateAsync(factory.Services, CancellationToken.None);
         var site = await app.InstallSiteThroughAsync(factory.CreateClient());
         site.AddUser("557058:broker-agent", SiteRole.Agent);
         var token = SiteTokens.Context(site, "557058:broker-agent", lifetime: TimeSpan.FromMinutes(10));

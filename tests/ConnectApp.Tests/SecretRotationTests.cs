@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using ConnectApp.Persistence;
 using ConnectApp.Tests.Infrastructure;
 using JiraSimulator;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -21,6 +20,7 @@ public sealed class SecretRotationTests(ConnectAppFixture app)
     public async Task RotateSecrets_ThenRemovePreviousKey_EveryTenantStillAuthenticates()
     {
         await using var database = await TestDatabase.CreateAsync();
+        await database.MigrateAsync();
         var oldKey = app.SecretsKey;
         var newKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         TestLog.RecordSecret(newKey);
@@ -28,7 +28,6 @@ public sealed class SecretRotationTests(ConnectAppFixture app)
         var sites = new List<SimulatedSite>();
         await using (var before = new ConnectAppFactory(app, database.Url, new Dictionary<string, string> { ["SECRETS_KEY"] = oldKey }))
         {
-            await PersistenceFeature.MigrateAsync(before.Services, CancellationToken.None);
             for (var i = 0; i < ConnectApp.Tenants.SecretRotation.BatchSize + 1; i++) // more than one batch of the rotation
             {
                 sites.Add(await InstallAsync(before));
@@ -87,10 +86,10 @@ public sealed class SecretRotationTests(ConnectAppFixture app)
     public async Task RotateSecrets_WithoutThePreviousKey_ChangesNothing_AndSaysWhichKeyIsMissing()
     {
         await using var database = await TestDatabase.CreateAsync();
+        await database.MigrateAsync();
         SimulatedSite site;
         await using (var before = new ConnectAppFactory(app, database.Url))
         {
-            await PersistenceFeature.MigrateAsync(before.Services, CancellationToken.None);
             site = await InstallAsync(before);
         }
 

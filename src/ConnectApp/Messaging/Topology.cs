@@ -39,7 +39,13 @@ internal static class Topology
 
     public static readonly QueueSpec Reindex = new("connectapp.reindex", ["reindex.requested.*"], Prefetch: 1, Concurrency: 1);
 
-    public static readonly QueueSpec[] Queues = [Mirror, Imports, Reindex];
+    /// <summary>Tenant purges: minutes for a big tenant, unacked until done (a killed worker's purge is redelivered and resumes).</summary>
+    public static readonly QueueSpec Purge = new("connectapp.purge", ["purge.requested.*"], Prefetch: 1, Concurrency: 1);
+
+    /// <summary>Retention scheduling (add or remove a tenant's purge trigger): quick, and never behind a running purge.</summary>
+    public static readonly QueueSpec Retention = new("connectapp.retention", ["purge.schedule.*"], Prefetch: 8, Concurrency: 1);
+
+    public static readonly QueueSpec[] Queues = [Mirror, Imports, Reindex, Purge, Retention];
 
     public static async Task DeclareAsync(IChannel channel, CancellationToken cancellationToken)
     {

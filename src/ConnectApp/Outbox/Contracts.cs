@@ -62,3 +62,18 @@ internal sealed record ReindexRequested(Guid TenantId, Guid RunId) : IMessage
 {
     public static string Type => "reindex.requested.v1";
 }
+
+/// <summary>
+/// A tenant was uninstalled or (re)installed: the retention schedule must follow. The handler reads the tenant's
+/// current state (so duplicates and reordering are harmless) and adds or removes its purge trigger.
+/// </summary>
+internal sealed record PurgeScheduleChanged(Guid TenantId) : IMessage
+{
+    public static string Type => "purge.schedule.v1";
+}
+
+/// <summary>Purge a tenant's data now (the run <see cref="PurgeId"/> says why and how far it got).</summary>
+internal sealed record PurgeRequested(Guid TenantId, Guid PurgeId) : IMessage
+{
+    public static string Type => "purge.requested.v1";
+}

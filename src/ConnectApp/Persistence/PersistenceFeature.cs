@@ -35,7 +35,12 @@ internal static class PersistenceFeature
     public static async Task MigrateAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        await MigrateAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), cancellationToken);
+    }
+
+    /// <summary>The same, on a context of one's own (tests migrate before the app, and so its scheduler, starts).</summary>
+    public static async Task MigrateAsync(AppDbContext db, CancellationToken cancellationToken)
+    {
         await db.Database.MigrateAsync(cancellationToken);
         await RowLevelSecurity.ApplyAsync(db, cancellationToken);
     }

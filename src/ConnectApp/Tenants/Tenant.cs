@@ -44,6 +44,12 @@ internal sealed class Tenant
     public DateTimeOffset UpdatedAt { get; set; }
 
     public DateTimeOffset? UninstalledAt { get; set; }
+
+    /// <summary>
+    /// The last authenticated request (within an hour: see <see cref="TenantActivity"/>); with <see cref="UpdatedAt"/>
+    /// (the last lifecycle callback) it tells the inactivity purge when the site last used the app.
+    /// </summary>
+    public DateTimeOffset? LastSeenAt { get; set; }
 }
 
 internal sealed class TenantConfiguration : IEntityTypeConfiguration<Tenant>

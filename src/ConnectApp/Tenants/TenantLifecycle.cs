@@ -10,7 +10,9 @@ namespace ConnectApp.Tenants;
 /// (a reinstall replaces everything but the clientKey, including the secret, and clears an uninstall);
 /// uninstalled keeps the first uninstall time; enabled/disabled never revive an uninstalled tenant.
 /// </summary>
-internal sealed class TenantLifecycle(AppDbContext db, TenantScope scope, SecretProtector secrets, TenantStore store, TimeProvider time, ILogger<TenantLifecycle> logger) : IConnectLifecycleHandler
+internal sealed class TenantLifecycle(
+    AppDbContext db, TenantScope scope, SecretProtector secrets, TenantStore store, TimeProvider time, IEnumerable<ITenantLifecycleObserver> observers, ILogger<TenantLifecycle> logger)
+    : IConnectLifecycleHandler
 {
     public async Task InstalledAsync(LifecycleEvent payload, CancellationToken cancellationToken)
     {
@@ -88,6 +90,20 @@ internal sealed class TenantLifecycle(AppDbContext db, TenantScope scope, Secret
             PluginsVersion = payload.PluginsVersion,
             ServerVersion = payload.ServerVersion,
         });
+        foreach (var observer in observers)
+        {
+            observer.Changed(db, tenantId, eventType); // in this transaction: the retention schedule follows the tenant's state durably
+        }
+
         await db.SaveChangesAsync(cancellationToken);
     }
+}
+
+/// <summary>
+/// A later feature that must follow the tenant's lifecycle in the callback's own transaction (Retention: schedule or
+/// cancel the purge). It adds to the context's unit of work; the lifecycle saves and commits it.
+/// </summary>
+internal interface ITenantLifecycleObserver
+{
+    void Changed(Microsoft.EntityFrameworkCore.DbContext db, Guid tenantId, string eventType);
 }

@@ -26,6 +26,7 @@ internal static class TenantsFeature
         services.AddSingleton<IConnectTenantStore>(sp => sp.GetRequiredService<TenantStore>());
         services.AddSingleton<IForgeInstallationStore>(sp => sp.GetRequiredService<TenantStore>());
         services.AddScoped<IConnectLifecycleHandler, TenantLifecycle>();
+        services.AddSingleton<TenantActivity>();
         return services;
     }
 
@@ -41,6 +42,7 @@ internal static class TenantsFeature
         if (context.User.FindFirstValue(ConnectJwtDefaults.TenantIdClaim) is { } id && Guid.TryParse(id, out var tenantId))
         {
             context.RequestServices.GetRequiredService<TenantScope>().Enter(tenantId);
+            await context.RequestServices.GetRequiredService<TenantActivity>().SeenAsync(tenantId, context.RequestAborted);
         }
 
         await next(context);

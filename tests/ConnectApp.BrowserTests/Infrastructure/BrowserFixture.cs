@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using ConnectApp.Persistence;
 using ConnectApp.Tests.Infrastructure;
 using JiraSimulator;
 using Microsoft.AspNetCore.Hosting;
@@ -67,10 +66,10 @@ public sealed class BrowserFixture : IAsyncLifetime
         Simulator.StartServer();
 
         RecordSecret(AppHost.SecretsKey);
+        await _database.MigrateAsync(); // before start, as the release phase does: the worker's scheduler needs its tables
         App = new AppHost(_database.Url, _broker.Url, AppUrl, SimulatorUrl);
         App.UseKestrel(appPort);
         App.StartServer();
-        await PersistenceFeature.MigrateAsync(App.Services, CancellationToken.None);
 
         Assertions.SetDefaultExpectTimeout(15_000); // CI has 2 shared cores: wait for the page, not for a fixed 5 s
         _playwright = await Playwright.CreateAsync();

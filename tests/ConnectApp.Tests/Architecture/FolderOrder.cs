@@ -34,6 +34,7 @@ public static class FolderOrder
         "ApiTokens",
         "Csv",
         "Export", // an admin's copy of all of the site's data
+        "Retention", // purges after uninstall or inactivity, deletion on request; Quartz decides when
     ];
 
     public static Lazy<ArchUnitNET.Domain.Architecture> App { get; } =

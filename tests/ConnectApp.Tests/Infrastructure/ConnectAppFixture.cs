@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using AtlassianConnect.Lifecycle;
-using ConnectApp.Persistence;
 using JiraSimulator;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -29,6 +28,24 @@ public sealed class ConnectAppFixture : IAsyncLifetime
     /// <summary>An app that searches with Elasticsearch at <paramref name="elasticsearchUrl"/> (see ElasticsearchApp).</summary>
     internal ConnectAppFixture(string elasticsearchUrl) => ElasticsearchUrl = elasticsearchUrl;
 
+    /// <summary>An app whose clock (TimeProvider, which Quartz follows too) is <paramref name="time"/>, with extra settings (see PurgeApp).</summary>
+    internal ConnectAppFixture(TimeProvider time, IReadOnlyDictionary<string, string> settings)
+    {
+        Time = time;
+        Settings = settings;
+    }
+
+    /// <summary>Set: replaces the app's TimeProvider (a FakeTimeProvider the test moves forward).</summary>
+    public TimeProvider? Time { get; }
+
+    /// <summary>Extra configuration (environment-style names) for this app.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>();
+
+    /// <summary>Runs in ConfigureTestServices after the fixture's own replacements.</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+
+    public string DatabaseUrl => _database!.Url;
+
     /// <summary>Set: the app searches with Elasticsearch at this URL; null: with PostgreSQL.</summary>
     public string? ElasticsearchUrl { get; }
 
@@ -53,9 +70,6 @@ public sealed class ConnectAppFixture : IAsyncLifetime
 
     public string DatabaseConnectionString => _database!.ConnectionString;
 
-    /// <summary>The DATABASE_URL of this run's database, for a second app on the same data.</summary>
-    public string DatabaseUrl => _database!.Url;
-
     public string SecretsKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     public async Task InitializeAsync()
@@ -63,11 +77,11 @@ public sealed class ConnectAppFixture : IAsyncLifetime
         _database = await TestDatabase.CreateAsync();
         Broker = await TestBroker.CreateAsync();
         TestLog.RecordSecret(SecretsKey);
+        await _database.MigrateAsync(); // before the app starts, as the release phase does: the worker's scheduler needs its tables
         App = new ConnectAppFactory(this, _database.Url);
         App.UseKestrel(0); // real HTTP on a loopback port: the raw request target (and so the qsh) is what a client sent
         App.StartServer();
         AppAddress = new Uri(App.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First().Replace("[::1]", "127.0.0.1", StringComparison.Ordinal) + "/");
-        await PersistenceFeature.MigrateAsync(App.Services, CancellationToken.None);
     }
 
     public async Task DisposeAsync()
@@ -204,7 +218,7 @@ public sealed class ConnectAppFactory(ConnectAppFixture fixture, string database
         builder.UseSetting("API_TOKEN_RATE_LIMIT", ApiTokenRateLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("FORGE_APP_ID", ForgePlatform.DefaultAppId);
         builder.UseSetting("FORGE_JWKS_URL", "http://simulator/forge/.well-known/jwks.json");
-        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        foreach (var (name, value) in fixture.Settings.Concat(settings ?? new Dictionary<string, string>()))
         {
             builder.UseSetting(name, value);
         }
@@ -215,6 +229,12 @@ public sealed class ConnectAppFactory(ConnectAppFixture fixture, string database
             services.AddHttpClient(InstallKeyProvider.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler());
             services.AddHttpClient(ConnectApp.Jira.JiraClient.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler());
             services.AddHttpClient(AtlassianConnect.Forge.ForgeKeySet.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler());
+            if (fixture.Time is { } time)
+            {
+                services.AddSingleton(time); // the last registration wins: the app, the Connect library and Quartz all read this clock
+            }
+
+            fixture.ConfigureServices?.Invoke(services);
         });
     }
 }

@@ -38,6 +38,18 @@ internal sealed class TestDatabase : IAsyncDisposable
         return new TestDatabase(admin, name, builder.Uri.ToString());
     }
 
+    /// <summary>What the migrate role does, before the app starts (as on Heroku: release phase first), so the worker's scheduler finds its tables.</summary>
+    public Task MigrateAsync() => MigrateAsync(ConnectionString);
+
+    public static async Task MigrateAsync(string connectionString)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var options = new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Persistence.AppDbContext>();
+        Persistence.PersistenceFeature.Configure(options, dataSource);
+        await using var db = new Persistence.AppDbContext(options.Options);
+        await Persistence.PersistenceFeature.MigrateAsync(db, CancellationToken.None);
+    }
+
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();

@@ -13,6 +13,8 @@ public sealed class WorkerProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     /// <summary>The build output of the app project beside this test project's (same configuration and framework).</summary>
     public static string AppDll
     {

@@ -587,6 +587,95 @@ namespace ConnectApp.Persistence.Migrations
                     b.ToTable("records", (string)null);
                 });
 
+            modelBuilder.Entity("ConnectApp.Retention.TenantPurge", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ClientKeyHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("client_key_hash");
+
+                    b.Property<DateTimeOffset?>("ConfirmationExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("confirmation_expires_at");
+
+                    b.Property<string>("ConfirmationHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("confirmation_hash");
+
+                    b.Property<DateTimeOffset>("DueAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("due_at");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("note");
+
+                    b.Property<Guid>("PurgedTenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("purged_tenant_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("reason");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.Property<string>("RowCounts")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("row_counts");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
+                        .HasColumnName("state");
+
+                    b.Property<DateTimeOffset?>("UninstalledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("uninstalled_at");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_tenant_purges");
+
+                    b.HasIndex("FinishedAt")
+                        .HasDatabaseName("ix_tenant_purges_finished_at");
+
+                    b.HasIndex("PurgedTenantId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_tenant_purges_open")
+                        .HasFilter("state IN ('Requested', 'Running')");
+
+                    b.HasIndex("PurgedTenantId", "RequestedAt")
+                        .HasDatabaseName("ix_tenant_purges_purged_tenant_id_requested_at");
+
+                    b.ToTable("tenant_purges", (string)null);
+                });
+
             modelBuilder.Entity("ConnectApp.Search.SearchDocument", b =>
                 {
                     b.Property<Guid>("TenantId")
@@ -805,6 +894,10 @@ namespace ConnectApp.Persistence.Migrations
                     b.Property<DateTimeOffset>("InstalledAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("installed_at");
+
+                    b.Property<DateTimeOffset?>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_seen_at");
 
                     b.Property<string>("OauthClientId")
                         .HasColumnType("text")
