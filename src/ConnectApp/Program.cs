@@ -16,6 +16,7 @@ using ConnectApp.Records;
 using ConnectApp.Roles;
 using ConnectApp.Search;
 using ConnectApp.Secrets;
+using ConnectApp.Sync;
 using ConnectApp.Tenants;
 
 // The table of contents: one line per feature folder (docs/adr/0007 gives their order). Each folder's
@@ -50,6 +51,7 @@ builder.Services
     .AddRecords()
     .AddOutbox(configuration, role)
     .AddSearch(configuration)
+    .AddSync()
     .AddApiTokens(configuration)
     .AddCsv();
 
@@ -109,6 +111,7 @@ if (role.RunsWeb())
     api.MapApiTokenEndpoints();
     api.MapCsvEndpoints();
     api.MapSearchEndpoints();
+    api.MapSyncEndpoints();
 }
 
 await app.RunAsync();

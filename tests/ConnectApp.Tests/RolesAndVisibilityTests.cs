@@ -143,6 +143,53 @@ public sealed class RolesAndVisibilityTests(ConnectAppFixture app)
     }
 
     [Fact]
+    public async Task AgentWhoIsNotAJiraAdmin_IsAnAgent_BecauseTheCheckNamesTheServiceDeskProjects()
+    {
+        var site = await app.InstallSiteAsync();
+        var agentId = "557058:plain-agent-" + Guid.NewGuid().ToString("N")[..8];
+        var agent = app.As(site, SiteRole.Agent, agentId);
+        await agent.GetAsync("api/organizations").OkJsonAsync();
+        await app.As(site, SiteRole.Customer).GetAsync("api/organizations").ProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+
+        // Jira (and the simulator) answer project permissions only for the projects named: the old check, which named
+        // none, gets no project for this agent and would have made them a customer.
+        Assert.Empty(await AgentProjectsAsync(site, agentId, []));
+        var named = await AgentProjectsAsync(site, agentId, [10000, 4242]);
+        Assert.Equal(new long[] { 10000 }, named);
+    }
+
+    [Fact]
+    public async Task MoreThan1000ServiceDeskProjects_AreCheckedInCallsOfAtMost1000()
+    {
+        var site = ConnectAppFixture.NewSite();
+        for (var i = 1; i <= 1100; i++)
+        {
+            site.Directory.AddServiceDesk((20000 + i).ToString(System.Globalization.CultureInfo.InvariantCulture), "P" + i);
+        }
+
+        await app.InstallAsync(site);
+        var before = site.PermissionChecks;
+        await app.As(site, SiteRole.Agent).GetAsync("api/organizations").OkJsonAsync();
+        await app.As(site, SiteRole.Customer).GetAsync("api/organizations").ProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        Assert.Equal(before + 1 + 2, site.PermissionChecks); // the agent is found in the first 1,000; the customer needs both calls
+    }
+
+    /// <summary>What the simulated site answers to a permissions/check for SERVICEDESK_AGENT on <paramref name="projects"/>, asked as the app.</summary>
+    private async Task<long[]> AgentProjectsAsync(SimulatedSite site, string accountId, long[] projects)
+    {
+        const string path = "/rest/api/3/permissions/check";
+        var claims = AtlassianConnect.ConnectJwt.RequestClaims(ConnectAppFixture.AppKey, AtlassianConnect.QueryStringHash.Compute("POST", path, string.Empty), DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1));
+        using var client = app.Simulator.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(site.BaseUrl, path))
+        {
+            Content = JsonContent.Create(new { accountId, projectPermissions = new[] { new { permissions = new[] { "SERVICEDESK_AGENT" }, projects } } }),
+        };
+        request.Headers.Authorization = new("JWT", AtlassianConnect.ConnectJwt.CreateSymmetric(claims, site.SharedSecret!));
+        var body = await client.SendAsync(request).OkJsonAsync();
+        return body["projectPermissions"]![0]!["projects"]!.AsArray().Select(p => p!.GetValue<long>()).ToArray();
+    }
+
+    [Fact]
     public async Task Roles_AreCachedPerUser_NotAskedOfJiraOnEveryCall()
     {
         var w = await WorldAsync();

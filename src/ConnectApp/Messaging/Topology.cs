@@ -39,7 +39,13 @@ internal static class Topology
 
     public static readonly QueueSpec Reindex = new("connectapp.reindex", ["reindex.requested.*"], Prefetch: 1, Concurrency: 1);
 
-    public static readonly QueueSpec[] Queues = [Mirror, Imports, Reindex];
+    /// <summary>
+    /// Directory syncs run for minutes and stay unacked until done (a killed worker's sync is redelivered and re-run,
+    /// which is idempotent). Four at once per worker, so one big site's sync never holds up another site's.
+    /// </summary>
+    public static readonly QueueSpec Sync = new("connectapp.sync", ["sync.requested.*"], Prefetch: 4, Concurrency: 4);
+
+    public static readonly QueueSpec[] Queues = [Mirror, Imports, Reindex, Sync];
 
     public static async Task DeclareAsync(IChannel channel, CancellationToken cancellationToken)
     {

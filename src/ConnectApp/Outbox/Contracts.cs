@@ -62,3 +62,9 @@ internal sealed record ReindexRequested(Guid TenantId, Guid RunId) : IMessage
 {
     public static string Type => "reindex.requested.v1";
 }
+
+/// <summary>Run (or resume) a JSM directory sync of a tenant: one message per run (sync.requested.v1).</summary>
+internal sealed record SyncRequested(Guid TenantId, Guid RunId) : IMessage
+{
+    public static string Type => "sync.requested.v1";
+}

@@ -6,11 +6,22 @@ using Microsoft.EntityFrameworkCore;
 namespace ConnectApp.Tenants;
 
 /// <summary>
+/// Work that starts with an install (later features register it: the directory sync). Runs inside the install's
+/// transaction with the tenant's scope entered, so what it writes (an outbox row) commits with the install or not at all.
+/// </summary>
+internal interface ITenantInstalledHook
+{
+    Task InstalledAsync(Guid tenantId, CancellationToken cancellationToken);
+}
+
+/// <summary>
 /// Applies verified lifecycle callbacks. Every callback is idempotent and safe out of order: installed upserts
 /// (a reinstall replaces everything but the clientKey, including the secret, and clears an uninstall);
 /// uninstalled keeps the first uninstall time; enabled/disabled never revive an uninstalled tenant.
 /// </summary>
-internal sealed class TenantLifecycle(AppDbContext db, TenantScope scope, SecretProtector secrets, TenantStore store, TimeProvider time, ILogger<TenantLifecycle> logger) : IConnectLifecycleHandler
+internal sealed class TenantLifecycle(
+    AppDbContext db, TenantScope scope, SecretProtector secrets, TenantStore store, TimeProvider time, IEnumerable<ITenantInstalledHook> hooks, ILogger<TenantLifecycle> logger)
+    : IConnectLifecycleHandler
 {
     public async Task InstalledAsync(LifecycleEvent payload, CancellationToken cancellationToken)
     {
@@ -40,6 +51,11 @@ internal sealed class TenantLifecycle(AppDbContext db, TenantScope scope, Secret
             """).ToListAsync(cancellationToken);
         var id = ids.Single();
         await RecordAsync(id, "installed", payload, now, cancellationToken);
+        foreach (var hook in hooks)
+        {
+            await hook.InstalledAsync(id, cancellationToken); // inside the install's transaction, under its tenant
+        }
+
         await tx.CommitAsync(cancellationToken);
         store.Forget(clientKey);
         logger.LogInformation("Tenant {TenantId} installed from {BaseUrl}", id, payload.BaseUrl);

@@ -30,6 +30,7 @@ public static class FolderOrder
         "Records",
         "Outbox", // the one background-work path: outbox rows, message contracts, relay
         "Search", // the directory's index, kept by the mirror consumers
+        "Sync", // the JSM directory sync: organizations, customers and memberships from the tenant's JSM
         "ApiTokens",
         "Csv",
     ];
