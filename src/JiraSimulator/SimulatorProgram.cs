@@ -89,6 +89,10 @@ public static class SimulatorEndpoints
             site.Directory.Generate(Math.Clamp(organizations ?? 25, 0, 10_000), Math.Clamp(customers ?? 100, 0, 1_000_000), seed ?? 9);
             return Results.Ok(new { organizations = site.Directory.OrganizationCount, customers = site.Directory.CustomerCount });
         });
+        app.MapPost("/admin/sites/{name}/users", (string name, string accountId, string? role, SiteDirectory sites) =>
+            sites.Find(name) is { } site && Enum.TryParse<SiteRole>(role ?? "Agent", ignoreCase: true, out var siteRole)
+                ? Results.Ok(site.AddUser(accountId, siteRole))
+                : Results.NotFound());
         app.MapPost("/admin/sites/{name}/faults", (string name, int? every, int? status, int? retryAfter, int? latencyMs, SiteDirectory sites) =>
         {
             if (sites.Find(name) is not { } site)
