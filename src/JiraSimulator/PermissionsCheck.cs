@@ -61,7 +61,8 @@ internal static class PermissionsCheck
             return Results.BadRequest(new { errorMessages = new[] { "accountId is required for apps" } });
         }
 
-        var role = site.Users.TryGetValue(accountId, out var user) ? user.Role : SiteRole.Customer;
+        var user = site.Users.TryGetValue(accountId, out var known) ? known : null;
+        var role = user?.Role ?? SiteRole.Customer;
         var global = new JsonArray();
         foreach (var permission in body?["globalPermissions"]?.AsArray() ?? [])
         {
@@ -89,7 +90,7 @@ internal static class PermissionsCheck
                 projects.Add(new JsonObject
                 {
                     ["permission"] = key,
-                    ["projects"] = new JsonArray(named.Where(p => held && deskProjects.Contains(p)).Select(p => (JsonNode)JsonValue.Create(p)).ToArray()),
+                    ["projects"] = new JsonArray(named.Where(p => held && (user?.AgentProjects?.Contains(p) ?? deskProjects.Contains(p))).Select(p => (JsonNode)JsonValue.Create(p)).ToArray()),
                     ["issues"] = new JsonArray(),
                 });
             }

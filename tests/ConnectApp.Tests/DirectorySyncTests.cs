@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using ConnectApp.Tests.Infrastructure;
 using JiraSimulator;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ConnectApp.Tests;
 
@@ -148,6 +149,59 @@ public sealed class DirectorySyncTests(ConnectAppFixture app)
         Assert.Equal(0, again["created"]!.GetValue<int>());
         AssertMatches(site, await StoredAsync(site));
         Assert.Equal(12 + 260, await CountAuditByActorAsync(site, "record.created", "system:jira-sync"));
+    }
+
+    [Fact]
+    public async Task ARunStoppedMidWrite_ThenRunAgain_AsARedeliveryDoes_EndsExact_WithNothingDuplicated()
+    {
+        var site = ConnectAppFixture.NewSite();
+        site.Directory.Generate(organizations: 5, customers: 1000);
+        await app.InstallAsync(site);
+        var admin = app.As(site, SiteRole.Admin);
+        await WaitForLatestAsync(admin);
+        site.Directory.Generate(organizations: 0, customers: 3000, seed: 10);
+        var tenantId = (await TenantRows.FindAsync(app.DatabaseConnectionString, site.ClientKey))!.Id;
+
+        // A run as its message would start it, stopped while it writes (what a killed worker leaves: some batches
+        // committed, the message unacknowledged), then run again under the same id, as the redelivery does.
+        var runId = Guid.NewGuid();
+        await using (var scope = app.App.Services.CreateAsyncScope())
+        {
+            scope.ServiceProvider.GetRequiredService<ConnectApp.Persistence.TenantScope>().Enter(tenantId);
+            var db = scope.ServiceProvider.GetRequiredService<ConnectApp.Persistence.AppDbContext>();
+            db.Set<ConnectApp.Sync.DirectorySyncRun>().Add(new ConnectApp.Sync.DirectorySyncRun
+            {
+                Id = runId, TenantId = tenantId, Status = ConnectApp.Sync.SyncStatus.Queued, Trigger = "admin", RequestedBy = "test",
+                CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+            });
+            await db.SaveChangesAsync();
+            using var stop = new CancellationTokenSource();
+            var running = scope.ServiceProvider.GetRequiredService<ConnectApp.Sync.DirectorySyncer>().RunAsync(runId, stop.Token);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while ((await StoredAsync(site)).Customers.Count < 2000)
+            {
+                Assert.False(running.IsCompleted, "the run ended before it could be stopped");
+                Assert.True(DateTime.UtcNow < deadline);
+                await Task.Delay(20);
+            }
+
+            await stop.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+        }
+
+        var partial = (await StoredAsync(site)).Customers.Count;
+        Assert.InRange(partial, 2000, 3999);
+        await using (var scope = app.App.Services.CreateAsyncScope())
+        {
+            scope.ServiceProvider.GetRequiredService<ConnectApp.Persistence.TenantScope>().Enter(tenantId);
+            await scope.ServiceProvider.GetRequiredService<ConnectApp.Sync.DirectorySyncer>().RunAsync(runId, CancellationToken.None);
+        }
+
+        var run = await admin.GetAsync($"api/admin/sync/{runId}").OkJsonAsync();
+        Assert.Equal("succeeded", run["status"]!.GetValue<string>());
+        Assert.Equal(3000, run["created"]!.GetValue<int>()); // counted once over both attempts
+        AssertMatches(site, await StoredAsync(site));
+        Assert.Equal(5 + 4000, await CountAuditByActorAsync(site, "record.created", "system:jira-sync"));
     }
 
     [Fact]

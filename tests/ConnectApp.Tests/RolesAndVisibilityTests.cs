@@ -174,6 +174,30 @@ public sealed class RolesAndVisibilityTests(ConnectAppFixture app)
         Assert.Equal(before + 1 + 2, site.PermissionChecks); // the agent is found in the first 1,000; the customer needs both calls
     }
 
+    [Fact]
+    public async Task AnAgentOfTheProjectInContext_IsAnAgent_EvenWhenThatProjectIsNotAListedServiceDesk()
+    {
+        var site = await app.InstallSiteAsync();
+        HttpClient Client(string accountId, string? projectId)
+        {
+            site.AddUser(accountId, SiteRole.Agent);
+            site.Users[accountId] = site.Users[accountId] with { AgentProjects = new HashSet<long> { 30000 } };
+            var claims = AtlassianConnect.ConnectJwt.RequestClaims(site.ClientKey, AtlassianConnect.QueryStringHash.ContextQsh, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5), accountId);
+            if (projectId is not null)
+            {
+                claims["context"] = new { jira = new { project = new { id = projectId, key = "OPS" } } };
+            }
+
+            var client = app.Client();
+            client.DefaultRequestHeaders.Authorization = new("JWT", AtlassianConnect.ConnectJwt.CreateSymmetric(claims, site.SharedSecret!));
+            return client;
+        }
+
+        await Client("557058:ops-agent-in-context", "30000").GetAsync("api/organizations").OkJsonAsync();
+        await Client("557058:ops-agent-elsewhere", null).GetAsync("api/organizations").ProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        await Client("557058:ops-agent-bad-context", "30000; DROP").GetAsync("api/organizations").ProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+    }
+
     /// <summary>What the simulated site answers to a permissions/check for SERVICEDESK_AGENT on <paramref name="projects"/>, asked as the app.</summary>
     private async Task<long[]> AgentProjectsAsync(SimulatedSite site, string accountId, long[] projects)
     {
