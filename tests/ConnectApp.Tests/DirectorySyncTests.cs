@@ -171,8 +171,13 @@ public sealed class DirectorySyncTests(ConnectAppFixture app)
             var db = scope.ServiceProvider.GetRequiredService<ConnectApp.Persistence.AppDbContext>();
             db.Set<ConnectApp.Sync.DirectorySyncRun>().Add(new ConnectApp.Sync.DirectorySyncRun
             {
-                Id = runId, TenantId = tenantId, Status = ConnectApp.Sync.SyncStatus.Queued, Trigger = "admin", RequestedBy = "test",
-                CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+                Id = runId,
+                TenantId = tenantId,
+                Status = ConnectApp.Sync.SyncStatus.Queued,
+                Trigger = "admin",
+                RequestedBy = "test",
+                CreatedAt = DateTimeOffset.UtcNow,
+                UpdatedAt = DateTimeOffset.UtcNow,
             });
             await db.SaveChangesAsync();
             using var stop = new CancellationTokenSource();
@@ -202,6 +207,41 @@ public sealed class DirectorySyncTests(ConnectAppFixture app)
         Assert.Equal(3000, run["created"]!.GetValue<int>()); // counted once over both attempts
         AssertMatches(site, await StoredAsync(site));
         Assert.Equal(5 + 4000, await CountAuditByActorAsync(site, "record.created", "system:jira-sync"));
+    }
+
+    [Fact]
+    public async Task JsmClient_PagesAt50_SendsTheExperimentalHeader_AndAsksUsersInBulkInCallsOf90()
+    {
+        var site = ConnectAppFixture.NewSite();
+        site.Directory.Generate(organizations: 2, customers: 260);
+        await app.InstallAsync(site);
+        await WaitForLatestAsync(app.As(site, SiteRole.Admin));
+        var tenant = (await app.App.Services.GetRequiredService<AtlassianConnect.IConnectTenantStore>().FindAsync(site.ClientKey, refresh: true, CancellationToken.None))!;
+        var jsm = app.App.Services.GetRequiredService<ConnectApp.Jira.JsmClient>();
+
+        var before = site.DirectoryCalls;
+        var pages = new List<int>();
+        await foreach (var page in jsm.ServiceDeskCustomersAsync(tenant, "1", CancellationToken.None))
+        {
+            pages.Add(page.Count);
+        }
+
+        Assert.Equal(new[] { 50, 50, 50, 50, 50, 10 }, pages);
+        Assert.Equal(before + 6, site.DirectoryCalls);
+
+        var wanted = site.Directory.MembersOf(site.Directory.Organizations[0].Id).Take(100).Append("557058:nobody").ToList();
+        before = site.DirectoryCalls;
+        var users = await jsm.UsersAsync(tenant, wanted, CancellationToken.None);
+        Assert.Equal(100, users.Count);
+        Assert.All(users, u => Assert.False(string.IsNullOrEmpty(u.DisplayName)));
+        Assert.Equal(before + 2, site.DirectoryCalls); // 101 ids: 90 + 11
+
+        await Assert.ThrowsAsync<ConnectApp.Jira.JiraCallException>(async () =>
+        {
+            await foreach (var _ in jsm.OrganizationMembersAsync(tenant, "no-such-org", CancellationToken.None))
+            {
+            }
+        });
     }
 
     [Fact]
