@@ -245,6 +245,28 @@ public sealed class DirectorySyncTests(ConnectAppFixture app)
     }
 
     [Fact]
+    public async Task Reinstall_QueuesASync_UnlessOneIsAlreadyQueuedOrRunning()
+    {
+        var site = ConnectAppFixture.NewSite();
+        site.Directory.Generate(organizations: 2, customers: 400);
+        site.Faults = new SiteFaults(Latency: TimeSpan.FromMilliseconds(150));
+        await app.InstallAsync(site);
+        await app.InstallAsync(site); // the same callback again while the first sync is still going
+        var admin = app.As(site, SiteRole.Admin);
+        Assert.Single((await admin.GetAsync("api/admin/sync").OkJsonAsync(HttpStatusCode.OK, array: true)).AsArray());
+        await WaitForLatestAsync(admin);
+
+        site.Faults = new SiteFaults();
+        site.Directory.AddCustomer("557058:after-reinstall", "After Reinstall", "after@example.com");
+        await app.InstallAsync(site);
+        admin = app.As(site, SiteRole.Admin); // a reinstall brings a new shared secret
+        var run = await WaitForLatestAsync(admin);
+        Assert.Equal(2, (await admin.GetAsync("api/admin/sync").OkJsonAsync(HttpStatusCode.OK, array: true)).AsArray().Count);
+        Assert.Equal(1, run["created"]!.GetValue<int>());
+        Assert.Equal("install", run["trigger"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Progress_IsAdminOnly_TenantScoped_AndReportsDoneTotalRateAndEta()
     {
         var site = ConnectAppFixture.NewSite();

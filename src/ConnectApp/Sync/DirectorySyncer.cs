@@ -54,6 +54,12 @@ internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTe
         return run;
     }
 
+    /// <summary>The scope's tenant's run that is queued or running, if any (newest first).</summary>
+    public Task<DirectorySyncRun?> ActiveAsync(CancellationToken cancellationToken) =>
+        db.Set<DirectorySyncRun>().AsNoTracking()
+            .Where(r => r.Status == SyncStatus.Queued || r.Status == SyncStatus.Running)
+            .OrderByDescending(r => r.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+
     public async Task RunAsync(Guid runId, CancellationToken cancellationToken)
     {
         var run = await db.Set<DirectorySyncRun>().SingleOrDefaultAsync(r => r.Id == runId, cancellationToken);

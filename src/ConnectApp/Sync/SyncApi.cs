@@ -39,9 +39,7 @@ internal static class SyncApi
 
     private static async Task<Accepted<SyncRunView>> StartAsync(Caller caller, ConnectApp.Persistence.AppDbContext db, DirectorySyncer syncer, TimeProvider time, CancellationToken ct)
     {
-        var active = await db.Set<DirectorySyncRun>().AsNoTracking()
-            .Where(r => r.Status == SyncStatus.Queued || r.Status == SyncStatus.Running)
-            .OrderByDescending(r => r.CreatedAt).FirstOrDefaultAsync(ct);
+        var active = await syncer.ActiveAsync(ct);
         if (active is null)
         {
             active = syncer.Queue(caller.TenantId, "admin", caller.Actor);

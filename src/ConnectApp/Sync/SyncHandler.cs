@@ -46,11 +46,19 @@ internal sealed class SyncHandler(DirectorySyncer syncer, ILogger<SyncHandler> l
     }
 }
 
-/// <summary>An install (and a reinstall) queues a full sync, in the install's own transaction.</summary>
+/// <summary>
+/// An install (and a reinstall) queues a full sync, in the install's own transaction, unless one is already queued or
+/// running for the site (a repeated install callback does not start a second).
+/// </summary>
 internal sealed class SyncOnInstall(AppDbContext db, DirectorySyncer syncer) : ITenantInstalledHook
 {
     public async Task InstalledAsync(Guid tenantId, CancellationToken cancellationToken)
     {
+        if (await syncer.ActiveAsync(cancellationToken) is not null)
+        {
+            return;
+        }
+
         syncer.Queue(tenantId, "install", Actors.JiraSync);
         await db.SaveChangesAsync(cancellationToken);
     }
