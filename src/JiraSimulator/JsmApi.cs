@@ -97,6 +97,11 @@ internal static class JsmApi
             return Task.FromResult(Results.Problem("The app system token is missing or wrong.", statusCode: 401));
         }
 
+        if (!site.Directory.JsmInstalled)
+        {
+            return Task.FromResult(Results.NotFound());
+        }
+
         var (page, last) = site.Directory.DesksPage(Start(start), Limit(limit));
         return Task.FromResult(Paged(page.Select(d => new JsonObject { ["id"] = d.Id, ["projectId"] = d.ProjectId, ["projectKey"] = d.ProjectKey, ["projectName"] = d.ProjectName }), Start(start), Limit(limit), last));
     }
@@ -111,6 +116,11 @@ internal static class JsmApi
         if (await AppTokenVerifier.VerifyAsync(context, site) is { } error)
         {
             return Results.Problem(error, statusCode: 401);
+        }
+
+        if (!site.Directory.JsmInstalled && context.Request.Path.Value?.Contains("/rest/servicedeskapi/", StringComparison.Ordinal) == true)
+        {
+            return Results.NotFound(new { errorMessage = "Jira Service Management is not installed on this site." });
         }
 
         var call = site.BeginDirectoryCall();

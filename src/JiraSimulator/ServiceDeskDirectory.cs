@@ -24,6 +24,9 @@ public sealed class ServiceDeskDirectory
     public const int MaxLimit = 50;
 
     private readonly Lock _lock = new();
+
+    /// <summary>False: a Jira site without Jira Service Management; the servicedeskapi answers 404.</summary>
+    public bool JsmInstalled { get; set; } = true;
     private readonly List<SimulatedServiceDesk> _desks = [new("1", "10000", "SD", "Service desk")];
     private readonly List<SimulatedOrganization> _organizations = [];
     private readonly Dictionary<string, List<string>> _members = new(StringComparer.Ordinal);

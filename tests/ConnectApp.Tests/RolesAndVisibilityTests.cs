@@ -159,6 +159,32 @@ public sealed class RolesAndVisibilityTests(ConnectAppFixture app)
     }
 
     [Fact]
+    public async Task OnASiteWithoutJsm_AdminsAreStillAdmins_AndNobodyIsAnAgent()
+    {
+        var site = ConnectAppFixture.NewSite();
+        site.Directory.JsmInstalled = false;
+        await app.InstallAsync(site);
+        var admin = app.As(site, SiteRole.Admin);
+        await admin.GetAsync("api/admin/sync").OkJsonAsync(HttpStatusCode.OK, array: true);
+        await app.As(site, SiteRole.Agent).GetAsync("api/organizations").ProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+
+        // The install's directory sync ends at once, saying why, rather than retrying what cannot change.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        JsonObject run;
+        do
+        {
+            await Task.Delay(100);
+            run = (await admin.GetAsync("api/admin/sync").OkJsonAsync(HttpStatusCode.OK, array: true))[0]!.AsObject();
+            Assert.True(DateTime.UtcNow < deadline, run.ToJsonString());
+        }
+        while (run["status"]!.GetValue<string>() is "queued" or "running");
+
+        Assert.Equal("failed", run["status"]!.GetValue<string>());
+        Assert.Contains("no Jira Service Management", run["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(0, run["errors"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task MoreThan1000ServiceDeskProjects_AreCheckedInCallsOfAtMost1000()
     {
         var site = ConnectAppFixture.NewSite();

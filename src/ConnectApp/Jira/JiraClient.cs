@@ -54,7 +54,8 @@ internal sealed class JiraClient(HttpClient http)
 
     /// <summary>
     /// The Jira project ids of the site's service desks (<c>GET /rest/servicedeskapi/servicedesk</c>, every page).
-    /// A failure is <see cref="JiraProblems.Unavailable"/>: the role cannot be told without them.
+    /// A site without JSM answers 404: no service desks. Any other failure is <see cref="JiraProblems.Unavailable"/>:
+    /// the role cannot be told without them.
     /// </summary>
     public async Task<IReadOnlyList<long>> GetServiceDeskProjectIdsAsync(ConnectTenant tenant, ForgeInvocation? forge, CancellationToken cancellationToken)
     {
@@ -64,7 +65,7 @@ internal sealed class JiraClient(HttpClient http)
         {
             var path = FormattableString.Invariant($"rest/servicedeskapi/servicedesk?start={start}&limit=50");
             using var request = forge is { AppSystemToken: not null } ? ForgeRequest.Create(forge, HttpMethod.Get, path) : ConnectRequest.Create(tenant, HttpMethod.Get, path);
-            var body = await SendForJsonAsync(request, "service desk list", cancellationToken);
+            var body = await SendForJsonAsync(request, "service desk list", cancellationToken, notFoundIsEmpty: true);
             var values = body?["values"]?.AsArray() ?? [];
             foreach (var desk in values)
             {
@@ -85,7 +86,7 @@ internal sealed class JiraClient(HttpClient http)
         return ids;
     }
 
-    private async Task<JsonObject?> SendForJsonAsync(HttpRequestMessage request, string what, CancellationToken cancellationToken)
+    private async Task<JsonObject?> SendForJsonAsync(HttpRequestMessage request, string what, CancellationToken cancellationToken, bool notFoundIsEmpty = false)
     {
         HttpResponseMessage response;
         try
@@ -103,6 +104,11 @@ internal sealed class JiraClient(HttpClient http)
 
         using (response)
         {
+            if (notFoundIsEmpty && response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return null;
+            }
+
             if (!response.IsSuccessStatusCode)
             {
                 throw JiraProblems.UnavailableProblem($"Jira answered {(int)response.StatusCode} to the {what}");

@@ -87,7 +87,18 @@ internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTe
         run.UpdatedAt = now;
         await db.SaveChangesAsync(cancellationToken);
 
-        var directory = await ReadAsync(tenant, run, cancellationToken);
+        Directory directory;
+        try
+        {
+            directory = await ReadAsync(tenant, run, cancellationToken);
+        }
+        catch (JiraCallException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound && run.Fetched == 0)
+        {
+            // The service desk list itself is missing: a Jira site without JSM. Retrying will not change that.
+            await FinishAsync(run, SyncStatus.Failed, "This site has no Jira Service Management (its service desk API answered 404); nothing was changed.", cancellationToken);
+            return;
+        }
+
         await WriteAsync(run, directory, cancellationToken);
         await FinishAsync(run, SyncStatus.Succeeded, null, cancellationToken);
         logger.LogInformation(
