@@ -245,6 +245,29 @@ public sealed class DirectorySyncTests(ConnectAppFixture app)
     }
 
     [Fact]
+    public async Task JsmClient_WaitsOutRetryAfter_BeforeItRetries()
+    {
+        var site = ConnectAppFixture.NewSite();
+        await app.InstallAsync(site);
+        await WaitForLatestAsync(app.As(site, SiteRole.Admin));
+        var tenant = (await app.App.Services.GetRequiredService<AtlassianConnect.IConnectTenantStore>().FindAsync(site.ClientKey, refresh: true, CancellationToken.None))!;
+        var jsm = app.App.Services.GetRequiredService<ConnectApp.Jira.JsmClient>();
+
+        // Only the next call is refused (429, Retry-After: 3); the client's own back-off would start at 0.5 s.
+        site.Faults = new SiteFaults(Every: site.DirectoryCalls + 1, Status: 429, RetryAfterSeconds: 3);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var desks = new List<ConnectApp.Jira.JsmServiceDesk>();
+        await foreach (var page in jsm.ServiceDesksAsync(tenant, CancellationToken.None))
+        {
+            desks.AddRange(page);
+        }
+
+        Assert.Single(desks);
+        Assert.Equal(1, site.InjectedFaults);
+        Assert.InRange(watch.Elapsed.TotalSeconds, 2.9, 15);
+    }
+
+    [Fact]
     public async Task Reinstall_QueuesASync_UnlessOneIsAlreadyQueuedOrRunning()
     {
         var site = ConnectAppFixture.NewSite();
