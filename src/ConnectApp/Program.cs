@@ -19,6 +19,7 @@ using ConnectApp.Retention;
 using ConnectApp.Roles;
 using ConnectApp.Search;
 using ConnectApp.Secrets;
+using ConnectApp.Sync;
 using ConnectApp.Tenants;
 
 // The table of contents: one line per feature folder (docs/adr/0007 gives their order). Each folder's
@@ -55,6 +56,7 @@ builder.Services
     .AddRecords()
     .AddOutbox(configuration, role)
     .AddSearch(configuration)
+    .AddSync()
     .AddApiTokens(configuration)
     .AddCsv()
     .AddRetention(configuration, role);
@@ -123,6 +125,7 @@ if (role.RunsWeb())
     api.MapSearchEndpoints();
     api.MapExportEndpoints();
     api.MapRetentionEndpoints();
+    api.MapSyncEndpoints();
 }
 
 await app.RunAsync();

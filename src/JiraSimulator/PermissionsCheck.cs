@@ -3,9 +3,11 @@ using System.Text.Json.Nodes;
 namespace JiraSimulator;
 
 /// <summary>
-/// <c>POST /rest/api/3/permissions/check</c> as Jira answers it for an app: global permissions the account holds,
-/// and for each requested project permission the projects where it holds it. Agents hold SERVICEDESK_AGENT on
-/// the site's service desk project (id 10000); admins also hold ADMINISTER. 429 on demand for back-off tests.
+/// <c>POST /rest/api/3/permissions/check</c> as Jira documents it for an app: global permissions the account holds,
+/// and for each requested project permission the projects <em>among those named in the request</em> where it holds it
+/// (no project ids named: <c>projects: []</c>; unknown ids are ignored; at most 1,000 ids, else 400). Agents hold
+/// SERVICEDESK_AGENT and BROWSE_PROJECTS on the projects of the site's service desks (10000 by default); admins also
+/// hold ADMINISTER. 429 on demand for back-off tests.
 /// </summary>
 internal static class PermissionsCheck
 {
@@ -59,7 +61,8 @@ internal static class PermissionsCheck
             return Results.BadRequest(new { errorMessages = new[] { "accountId is required for apps" } });
         }
 
-        var role = site.Users.TryGetValue(accountId, out var user) ? user.Role : SiteRole.Customer;
+        var user = site.Users.TryGetValue(accountId, out var known) ? known : null;
+        var role = user?.Role ?? SiteRole.Customer;
         var global = new JsonArray();
         foreach (var permission in body?["globalPermissions"]?.AsArray() ?? [])
         {
@@ -70,17 +73,24 @@ internal static class PermissionsCheck
             }
         }
 
+        var deskProjects = site.Directory.ServiceDesks.Select(d => long.Parse(d.ProjectId, System.Globalization.CultureInfo.InvariantCulture)).ToHashSet();
         var projects = new JsonArray();
         foreach (var request in body?["projectPermissions"]?.AsArray() ?? [])
         {
-            foreach (var permission in request!["permissions"]?.AsArray() ?? [])
+            var named = (request!["projects"]?.AsArray() ?? []).Where(p => p is not null).Select(p => p!.GetValue<long>()).Distinct().ToList();
+            if (named.Count > 1000)
+            {
+                return Results.BadRequest(new { errorMessages = new[] { "A maximum of 1000 projects can be checked." } });
+            }
+
+            foreach (var permission in request["permissions"]?.AsArray() ?? [])
             {
                 var key = permission!.GetValue<string>();
                 var held = role != SiteRole.Customer && key is "SERVICEDESK_AGENT" or "BROWSE_PROJECTS";
                 projects.Add(new JsonObject
                 {
                     ["permission"] = key,
-                    ["projects"] = held ? new JsonArray(long.Parse(ServiceDeskProjectId, System.Globalization.CultureInfo.InvariantCulture)) : new JsonArray(),
+                    ["projects"] = new JsonArray(named.Where(p => held && (user?.AgentProjects?.Contains(p) ?? deskProjects.Contains(p))).Select(p => (JsonNode)JsonValue.Create(p)).ToArray()),
                     ["issues"] = new JsonArray(),
                 });
             }

@@ -77,6 +77,41 @@ public sealed class SimulatedSite
 
     internal void CountForgePermissionCheck() => Interlocked.Increment(ref _forgePermissionChecks);
 
+    /// <summary>The site's JSM directory: service desks (one, project 10000, by default), organizations, members, customers.</summary>
+    public ServiceDeskDirectory Directory { get; } = new();
+
+    /// <summary>Faults injected into the directory REST calls (429/503 every n-th call, latency).</summary>
+    public SiteFaults Faults { get; set; } = new();
+
+    /// <summary>Directory REST calls answered (faults included).</summary>
+    public int DirectoryCalls => _directoryCalls;
+
+    /// <summary>Faults injected so far.</summary>
+    public int InjectedFaults => _injectedFaults;
+
+    /// <summary>The most directory calls this site was answering at the same moment (tests check the app's per-site cap).</summary>
+    public int MaxConcurrentDirectoryCalls => _maxConcurrent;
+
+    private int _directoryCalls;
+    private int _injectedFaults;
+    private int _concurrent;
+    private int _maxConcurrent;
+
+    internal int BeginDirectoryCall()
+    {
+        var now = Interlocked.Increment(ref _concurrent);
+        int max;
+        while (now > (max = _maxConcurrent) && Interlocked.CompareExchange(ref _maxConcurrent, now, max) != max)
+        {
+        }
+
+        return Interlocked.Increment(ref _directoryCalls);
+    }
+
+    internal void EndDirectoryCall() => Interlocked.Decrement(ref _concurrent);
+
+    internal void CountInjectedFault() => Interlocked.Increment(ref _injectedFaults);
+
     /// <summary>Adds (or replaces) a user.</summary>
     public SimulatedUser AddUser(string accountId, SiteRole role, string? displayName = null, string? email = null)
     {

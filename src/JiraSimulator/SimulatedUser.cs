@@ -14,4 +14,8 @@ public enum SiteRole
 }
 
 /// <summary>A user of a simulated site.</summary>
-public sealed record SimulatedUser(string AccountId, string DisplayName, string Email, SiteRole Role);
+public sealed record SimulatedUser(string AccountId, string DisplayName, string Email, SiteRole Role)
+{
+    /// <summary>The projects where an agent holds SERVICEDESK_AGENT; null: every service desk's project of the site.</summary>
+    public IReadOnlySet<long>? AgentProjects { get; init; }
+}

@@ -77,6 +77,33 @@ public static class SimulatorEndpoints
                 ? PermissionsCheck.HandleForgeAsync(site, context)
                 : Task.FromResult(Results.NotFound()));
 
+        app.MapGet("/ex/jira/{cloudId:guid}/rest/servicedeskapi/servicedesk", (Guid cloudId, int? start, int? limit, HttpContext context, SiteDirectory sites) =>
+            sites.All.FirstOrDefault(s => s.CloudId == cloudId) is { } site
+                ? JsmApi.ForgeServiceDesksAsync(site, start, limit, context)
+                : Task.FromResult(Results.NotFound()));
+
+        // Test and demo controls of a site's JSM directory: generate a large directory, inject faults.
+        app.MapPost("/admin/sites/{name}/directory/generate", (string name, int? organizations, int? customers, int? seed, HttpContext context, SiteDirectory sites) =>
+        {
+            var site = sites.GetOrCreate(name, PublicBase(context));
+            site.Directory.Generate(Math.Clamp(organizations ?? 25, 0, 10_000), Math.Clamp(customers ?? 100, 0, 1_000_000), seed ?? 9);
+            return Results.Ok(new { organizations = site.Directory.OrganizationCount, customers = site.Directory.CustomerCount });
+        });
+        app.MapPost("/admin/sites/{name}/users", (string name, string accountId, string? role, SiteDirectory sites) =>
+            sites.Find(name) is { } site && Enum.TryParse<SiteRole>(role ?? "Agent", ignoreCase: true, out var siteRole)
+                ? Results.Ok(site.AddUser(accountId, siteRole))
+                : Results.NotFound());
+        app.MapPost("/admin/sites/{name}/faults", (string name, int? every, int? status, int? retryAfter, int? latencyMs, SiteDirectory sites) =>
+        {
+            if (sites.Find(name) is not { } site)
+            {
+                return Results.NotFound();
+            }
+
+            site.Faults = new SiteFaults(Math.Max(0, every ?? 0), status ?? StatusCodes.Status429TooManyRequests, Math.Max(0, retryAfter ?? 1), TimeSpan.FromMilliseconds(Math.Max(0, latencyMs ?? 0)));
+            return Results.Ok(site.Faults);
+        });
+
         app.MapGet("/", (SiteDirectory sites) =>
         {
             var html = new StringBuilder("<!doctype html><title>Jira simulator</title><h1>Jira simulator</h1><ul>");
@@ -140,6 +167,7 @@ public static class SimulatorEndpoints
         });
         rest.MapPost("/rest/api/3/permissions/check", PermissionsCheck.HandleAsync);
         rest.MapGet("/rest/atlassian-connect/1/addons/{appKey}", AppLicense.HandleAsync);
+        JsmApi.Map(rest);
         app.MapHostPages();
         return app;
     }

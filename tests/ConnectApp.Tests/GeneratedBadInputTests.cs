@@ -210,7 +210,9 @@ public sealed class GeneratedBadInputTests(ConnectAppFixture app)
             return;
         }
 
-        var url = operation.Path.StartsWith("/api/imports", StringComparison.Ordinal) ? $"api/imports/{id}" : $"api/admin/search/reindex/{id}";
+        var url = operation.Path.StartsWith("/api/imports", StringComparison.Ordinal) ? $"api/imports/{id}"
+            : operation.Path.StartsWith("/api/admin/sync", StringComparison.Ordinal) ? $"api/admin/sync/{id}"
+            : $"api/admin/search/reindex/{id}";
         var client = operation.Path.StartsWith("/api/imports", StringComparison.Ordinal) ? world.Clients[Caller.Agent] : world.Clients[Caller.Admin];
         for (var deadline = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < deadline; await Task.Delay(100))
         {

@@ -206,6 +206,14 @@ public sealed class OpenApiConformanceTests(ConnectAppFixture app)
             new { confirmationToken = deletion["confirmationToken"]!.GetValue<string>(), confirmationPhrase = deletion["confirmationPhrase"]!.GetValue<string>() });
         await CallAsync(doomedAdmin, "GET", "/api/admin/data-deletion/{id}", $"/api/admin/data-deletion/{deletion["id"]}");
         await CallAsync(doomedAdmin, "GET", "/api/admin/data-deletion/{id}", $"/api/admin/data-deletion/{Guid.NewGuid()}");
+        await CallAsync(admin, "POST", "/api/admin/sync", "/api/admin/sync");
+        await CallAsync(admin, "GET", "/api/admin/sync", "/api/admin/sync");
+        using (var sync = await admin.PostAsync("api/admin/sync", null))
+        {
+            var runId = JsonNode.Parse(await sync.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
+            await CallAsync(admin, "GET", "/api/admin/sync/{id}", $"/api/admin/sync/{runId}");
+            await CallAsync(admin, "GET", "/api/admin/sync/{id}", $"/api/admin/sync/{Guid.NewGuid()}");
+        }
 
         Assert.True(problems.Count == 0, "Answers that do not match the document:\n" + string.Join('\n', problems.Distinct()));
         var uncovered = operations.Except(checkedOperations).Select(o => $"{o.Method} {o.Path}").Order(StringComparer.Ordinal).ToList();

@@ -143,6 +143,103 @@ public sealed class RolesAndVisibilityTests(ConnectAppFixture app)
     }
 
     [Fact]
+    public async Task AgentWhoIsNotAJiraAdmin_IsAnAgent_BecauseTheCheckNamesTheServiceDeskProjects()
+    {
+        var site = await app.InstallSiteAsync();
+        var agentId = "557058:plain-agent-" + Guid.NewGuid().ToString("N")[..8];
+        var agent = app.As(site, SiteRole.Agent, agentId);
+        await agent.GetAsync("api/organizations").OkJsonAsync();
+        await app.As(site, SiteRole.Customer).GetAsync("api/organizations").ProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+
+        // Jira (and the simulator) answer project permissions only for the projects named: the old check, which named
+        // none, gets no project for this agent and would have made them a customer.
+        Assert.Empty(await AgentProjectsAsync(site, agentId, []));
+        var named = await AgentProjectsAsync(site, agentId, [10000, 4242]);
+        Assert.Equal(new long[] { 10000 }, named);
+    }
+
+    [Fact]
+    public async Task OnASiteWithoutJsm_AdminsAreStillAdmins_AndNobodyIsAnAgent()
+    {
+        var site = ConnectAppFixture.NewSite();
+        site.Directory.JsmInstalled = false;
+        await app.InstallAsync(site);
+        var admin = app.As(site, SiteRole.Admin);
+        await admin.GetAsync("api/admin/sync").OkJsonAsync(HttpStatusCode.OK, array: true);
+        await app.As(site, SiteRole.Agent).GetAsync("api/organizations").ProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+
+        // The install's directory sync ends at once, saying why, rather than retrying what cannot change.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        JsonObject run;
+        do
+        {
+            await Task.Delay(100);
+            run = (await admin.GetAsync("api/admin/sync").OkJsonAsync(HttpStatusCode.OK, array: true))[0]!.AsObject();
+            Assert.True(DateTime.UtcNow < deadline, run.ToJsonString());
+        }
+        while (run["status"]!.GetValue<string>() is "queued" or "running");
+
+        Assert.Equal("failed", run["status"]!.GetValue<string>());
+        Assert.Contains("no Jira Service Management", run["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(0, run["errors"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task MoreThan1000ServiceDeskProjects_AreCheckedInCallsOfAtMost1000()
+    {
+        var site = ConnectAppFixture.NewSite();
+        for (var i = 1; i <= 1100; i++)
+        {
+            site.Directory.AddServiceDesk((20000 + i).ToString(System.Globalization.CultureInfo.InvariantCulture), "P" + i);
+        }
+
+        await app.InstallAsync(site);
+        var before = site.PermissionChecks;
+        await app.As(site, SiteRole.Agent).GetAsync("api/organizations").OkJsonAsync();
+        await app.As(site, SiteRole.Customer).GetAsync("api/organizations").ProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        Assert.Equal(before + 1 + 2, site.PermissionChecks); // the agent is found in the first 1,000; the customer needs both calls
+    }
+
+    [Fact]
+    public async Task AnAgentOfTheProjectInContext_IsAnAgent_EvenWhenThatProjectIsNotAListedServiceDesk()
+    {
+        var site = await app.InstallSiteAsync();
+        HttpClient Client(string accountId, string? projectId)
+        {
+            site.AddUser(accountId, SiteRole.Agent);
+            site.Users[accountId] = site.Users[accountId] with { AgentProjects = new HashSet<long> { 30000 } };
+            var claims = AtlassianConnect.ConnectJwt.RequestClaims(site.ClientKey, AtlassianConnect.QueryStringHash.ContextQsh, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5), accountId);
+            if (projectId is not null)
+            {
+                claims["context"] = new { jira = new { project = new { id = projectId, key = "OPS" } } };
+            }
+
+            var client = app.Client();
+            client.DefaultRequestHeaders.Authorization = new("JWT", AtlassianConnect.ConnectJwt.CreateSymmetric(claims, site.SharedSecret!));
+            return client;
+        }
+
+        await Client("557058:ops-agent-in-context", "30000").GetAsync("api/organizations").OkJsonAsync();
+        await Client("557058:ops-agent-elsewhere", null).GetAsync("api/organizations").ProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        await Client("557058:ops-agent-bad-context", "30000; DROP").GetAsync("api/organizations").ProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+    }
+
+    /// <summary>What the simulated site answers to a permissions/check for SERVICEDESK_AGENT on <paramref name="projects"/>, asked as the app.</summary>
+    private async Task<long[]> AgentProjectsAsync(SimulatedSite site, string accountId, long[] projects)
+    {
+        const string path = "/rest/api/3/permissions/check";
+        var claims = AtlassianConnect.ConnectJwt.RequestClaims(ConnectAppFixture.AppKey, AtlassianConnect.QueryStringHash.Compute("POST", path, string.Empty), DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1));
+        using var client = app.Simulator.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(site.BaseUrl, path))
+        {
+            Content = JsonContent.Create(new { accountId, projectPermissions = new[] { new { permissions = new[] { "SERVICEDESK_AGENT" }, projects } } }),
+        };
+        request.Headers.Authorization = new("JWT", AtlassianConnect.ConnectJwt.CreateSymmetric(claims, site.SharedSecret!));
+        var body = await client.SendAsync(request).OkJsonAsync();
+        return body["projectPermissions"]![0]!["projects"]!.AsArray().Select(p => p!.GetValue<long>()).ToArray();
+    }
+
+    [Fact]
     public async Task Roles_AreCachedPerUser_NotAskedOfJiraOnEveryCall()
     {
         var w = await WorldAsync();

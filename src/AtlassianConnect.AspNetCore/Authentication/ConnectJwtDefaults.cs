@@ -15,6 +15,9 @@ public static class ConnectJwtDefaults
     /// <summary>Claim: the Atlassian accountId of the user, when the token names one.</summary>
     public const string AccountIdClaim = "connect:account_id";
 
+    /// <summary>Claim: the Jira project id of the token's <c>context.jira.project.id</c>, when it names one (digits only).</summary>
+    public const string ProjectIdClaim = "connect:project_id";
+
     /// <summary>Claim: <c>context</c> for a context token (<c>qsh = context-qsh</c>), <c>request</c> otherwise.</summary>
     public const string TokenKindClaim = "connect:token_kind";
 

@@ -159,6 +159,11 @@ public sealed class ConnectJwtHandler(
             claims.Add(new(ClaimTypes.NameIdentifier, accountId));
         }
 
+        if (ProjectId(jwt) is { } projectId)
+        {
+            claims.Add(new(ConnectJwtDefaults.ProjectIdClaim, projectId));
+        }
+
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
     }
@@ -226,6 +231,27 @@ public sealed class ConnectJwtHandler(
         }
 
         return jwt.TryGetPayloadValue<string>("sub", out var sub) && !string.IsNullOrEmpty(sub) ? sub : null;
+    }
+
+    /// <summary>The token's <c>context.jira.project.id</c> (the project of the page the user is on), when it names one.</summary>
+    private static string? ProjectId(JsonWebToken jwt)
+    {
+        if (jwt.TryGetPayloadValue<JsonElement>("context", out var context)
+            && context.ValueKind == JsonValueKind.Object
+            && context.TryGetProperty("jira", out var jira) && jira.ValueKind == JsonValueKind.Object
+            && jira.TryGetProperty("project", out var project) && project.ValueKind == JsonValueKind.Object
+            && project.TryGetProperty("id", out var id))
+        {
+            var text = id.ValueKind switch
+            {
+                JsonValueKind.String => id.GetString(),
+                JsonValueKind.Number => id.GetRawText(),
+                _ => null,
+            };
+            return text is { Length: > 0 and <= 20 } && text.All(char.IsAsciiDigit) ? text : null;
+        }
+
+        return null;
     }
 
     internal static bool FixedTimeEquals(string a, string b) =>

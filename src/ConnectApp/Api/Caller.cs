@@ -25,16 +25,22 @@ internal sealed record Caller(Guid TenantId, string Actor, string? AccountId, Ap
     public static Caller ForBackgroundWork(Guid tenantId, string actor) => new(tenantId, actor, Actors.AccountIdOf(actor), AppRole.Agent);
 }
 
-/// <summary>How an actor is written in audit rows and jobs: an Atlassian accountId, or <c>token:{id}</c> for an API token.</summary>
+/// <summary>How an actor is written in audit rows and jobs: an Atlassian accountId, <c>token:{id}</c> for an API token, or <c>system:{name}</c> for the app's own work.</summary>
 internal static class Actors
 {
     private const string TokenPrefix = "token:";
+
+    private const string SystemPrefix = "system:";
+
+    /// <summary>The actor of changes the JSM directory sync makes (it acts for no person).</summary>
+    public const string JiraSync = SystemPrefix + "jira-sync";
 
     public static string Of(ClaimsPrincipal user) =>
         user.FindFirstValue(AppClaims.TokenId) is { } tokenId ? ForToken(tokenId) : user.FindFirstValue(ConnectJwtDefaults.AccountIdClaim) ?? "unknown";
 
     public static string ForToken(string tokenId) => TokenPrefix + tokenId;
 
-    /// <summary>The accountId an actor stands for, or null for an API token.</summary>
-    public static string? AccountIdOf(string actor) => actor.StartsWith(TokenPrefix, StringComparison.Ordinal) ? null : actor;
+    /// <summary>The accountId an actor stands for, or null for an API token or a system actor.</summary>
+    public static string? AccountIdOf(string actor) =>
+        actor.StartsWith(TokenPrefix, StringComparison.Ordinal) || actor.StartsWith(SystemPrefix, StringComparison.Ordinal) ? null : actor;
 }

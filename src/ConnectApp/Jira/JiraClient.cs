@@ -22,12 +22,103 @@ internal sealed class JiraClient(HttpClient http)
 {
     public const string HttpClientName = "jira";
 
+    /// <summary>Jira checks at most this many project ids in one permissions/check call (documented limit).</summary>
+    public const int MaxProjectsPerCheck = 1000;
+
     /// <summary>
-    /// Global ADMINISTER, and SERVICEDESK_AGENT on any project, for <paramref name="accountId"/>. Asked as the app:
-    /// through the API gateway with the Forge app system token when the request is a Forge Remote call that carried
-    /// one, otherwise with a Connect JWT to the site.
+    /// Global ADMINISTER, and SERVICEDESK_AGENT on any of <paramref name="projectIds"/>, for <paramref name="accountId"/>.
+    /// Jira answers project permissions only for the projects named in the request, so the caller names them (the
+    /// site's service-desk projects, the project in context); more than 1,000 are asked in several calls. Asked as the
+    /// app: through the API gateway with the Forge app system token when the request is a Forge Remote call that
+    /// carried one, otherwise with a Connect JWT to the site.
     /// </summary>
-    public async Task<(bool Admin, bool Agent)> CheckPermissionsAsync(ConnectTenant tenant, ForgeInvocation? forge, string accountId, CancellationToken cancellationToken)
+    public async Task<(bool Admin, bool Agent)> CheckPermissionsAsync(
+        ConnectTenant tenant, ForgeInvocation? forge, string accountId, IReadOnlyCollection<long> projectIds, CancellationToken cancellationToken)
+    {
+        var admin = false;
+        var agent = false;
+        var chunks = projectIds.Count == 0 ? [[]] : projectIds.Distinct().Chunk(MaxProjectsPerCheck).ToList();
+        foreach (var chunk in chunks)
+        {
+            var (a, g) = await CheckChunkAsync(tenant, forge, accountId, chunk, cancellationToken);
+            admin |= a;
+            agent |= g;
+            if (agent)
+            {
+                break;
+            }
+        }
+
+        return (admin, agent);
+    }
+
+    /// <summary>
+    /// The Jira project ids of the site's service desks (<c>GET /rest/servicedeskapi/servicedesk</c>, every page).
+    /// A site without JSM answers 404: no service desks. Any other failure is <see cref="JiraProblems.Unavailable"/>:
+    /// the role cannot be told without them.
+    /// </summary>
+    public async Task<IReadOnlyList<long>> GetServiceDeskProjectIdsAsync(ConnectTenant tenant, ForgeInvocation? forge, CancellationToken cancellationToken)
+    {
+        var ids = new List<long>();
+        var start = 0;
+        for (var pages = 0; pages < 200; pages++)
+        {
+            var path = FormattableString.Invariant($"rest/servicedeskapi/servicedesk?start={start}&limit=50");
+            using var request = forge is { AppSystemToken: not null } ? ForgeRequest.Create(forge, HttpMethod.Get, path) : ConnectRequest.Create(tenant, HttpMethod.Get, path);
+            var body = await SendForJsonAsync(request, "service desk list", cancellationToken, notFoundIsEmpty: true);
+            var values = body?["values"]?.AsArray() ?? [];
+            foreach (var desk in values)
+            {
+                if (desk?["projectId"]?.ToString() is { } text && long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+                {
+                    ids.Add(id);
+                }
+            }
+
+            if (body?["isLastPage"]?.GetValue<bool>() != false || values.Count == 0)
+            {
+                break;
+            }
+
+            start += values.Count;
+        }
+
+        return ids;
+    }
+
+    private async Task<JsonObject?> SendForJsonAsync(HttpRequestMessage request, string what, CancellationToken cancellationToken, bool notFoundIsEmpty = false)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw JiraProblems.UnavailableProblem($"Jira {what} failed", e);
+        }
+        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw JiraProblems.UnavailableProblem($"Jira {what} timed out", e);
+        }
+
+        using (response)
+        {
+            if (notFoundIsEmpty && response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return null;
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                throw JiraProblems.UnavailableProblem($"Jira answered {(int)response.StatusCode} to the {what}");
+            }
+
+            return await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken);
+        }
+    }
+
+    private async Task<(bool Admin, bool Agent)> CheckChunkAsync(ConnectTenant tenant, ForgeInvocation? forge, string accountId, long[] projectIds, CancellationToken cancellationToken)
     {
         const string path = "rest/api/3/permissions/check";
         using var request = forge is { AppSystemToken: not null }
@@ -37,7 +128,7 @@ internal sealed class JiraClient(HttpClient http)
         {
             accountId,
             globalPermissions = new[] { "ADMINISTER" },
-            projectPermissions = new[] { new { permissions = new[] { "SERVICEDESK_AGENT" } } },
+            projectPermissions = new[] { new { permissions = new[] { "SERVICEDESK_AGENT" }, projects = projectIds } },
         });
         HttpResponseMessage response;
         try

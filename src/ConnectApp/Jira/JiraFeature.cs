@@ -1,11 +1,43 @@
+using Microsoft.Extensions.Http.Resilience;
+using Polly;
+
 namespace ConnectApp.Jira;
 
 /// <summary>Calls to tenants' Jira sites, signed with the tenant's shared secret (Connect JWT).</summary>
 internal static class JiraFeature
 {
+    /// <summary>A directory call gives up after this long in all, retries and Retry-After waits included.</summary>
+    public static readonly TimeSpan DirectoryCallBudget = TimeSpan.FromMinutes(5);
+
+    /// <summary>One attempt of a directory call.</summary>
+    public static readonly TimeSpan DirectoryAttemptTimeout = TimeSpan.FromSeconds(30);
+
     public static IServiceCollection AddJira(this IServiceCollection services)
     {
+        // Role checks sit on a user's request: no retries here, a refusal is a 503 the caller may retry.
         services.AddHttpClient<JiraClient>(JiraClient.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
+            .AddHttpMessageHandler<AtlassianConnect.Outgoing.ConnectSigningHandler>();
+
+        // Background reads of the JSM directory: patient. Outermost first: total timeout, retry (429/5xx/408 and
+        // transport errors; Retry-After honoured, else jittered exponential back-off), per-attempt timeout, then the
+        // per-site concurrency cap and the JWT signature (fresh for every attempt).
+        services.AddTransient<TenantConcurrencyHandler>();
+        var directory = services.AddHttpClient<JsmClient>(JsmClient.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
+        directory.AddResilienceHandler("jira-directory", pipeline =>
+            {
+                pipeline.AddTimeout(DirectoryCallBudget);
+                pipeline.AddRetry(new HttpRetryStrategyOptions
+                {
+                    MaxRetryAttempts = 10,
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    Delay = TimeSpan.FromMilliseconds(500),
+                    MaxDelay = TimeSpan.FromSeconds(30),
+                    ShouldRetryAfterHeader = true,
+                });
+                pipeline.AddTimeout(DirectoryAttemptTimeout);
+            });
+        directory.AddHttpMessageHandler<TenantConcurrencyHandler>()
             .AddHttpMessageHandler<AtlassianConnect.Outgoing.ConnectSigningHandler>();
         return services;
     }

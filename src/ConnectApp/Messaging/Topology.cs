@@ -45,7 +45,13 @@ internal static class Topology
     /// <summary>Retention scheduling (add or remove a tenant's purge trigger): quick, and never behind a running purge.</summary>
     public static readonly QueueSpec Retention = new("connectapp.retention", ["purge.schedule.*"], Prefetch: 8, Concurrency: 1);
 
-    public static readonly QueueSpec[] Queues = [Mirror, Imports, Reindex, Purge, Retention];
+    /// <summary>
+    /// Directory syncs run for minutes and stay unacked until done (a killed worker's sync is redelivered and re-run,
+    /// which is idempotent). Four at once per worker, so one big site's sync never holds up another site's.
+    /// </summary>
+    public static readonly QueueSpec Sync = new("connectapp.sync", ["sync.requested.*"], Prefetch: 4, Concurrency: 4);
+
+    public static readonly QueueSpec[] Queues = [Mirror, Imports, Reindex, Purge, Retention, Sync];
 
     public static async Task DeclareAsync(IChannel channel, CancellationToken cancellationToken)
     {

@@ -77,3 +77,9 @@ internal sealed record PurgeRequested(Guid TenantId, Guid PurgeId) : IMessage
 {
     public static string Type => "purge.requested.v1";
 }
+
+/// <summary>Run (or resume) a JSM directory sync of a tenant: one message per run (sync.requested.v1).</summary>
+internal sealed record SyncRequested(Guid TenantId, Guid RunId) : IMessage
+{
+    public static string Type => "sync.requested.v1";
+}

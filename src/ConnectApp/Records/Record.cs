@@ -49,6 +49,15 @@ internal sealed class Record
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>
+    /// When the JSM directory sync first saw this record in JSM (created or adopted it); null for a record that only
+    /// exists in the app. Only such records can be marked removed by a sync.
+    /// </summary>
+    public DateTimeOffset? SyncedAt { get; set; }
+
+    /// <summary>When a sync found the record gone from JSM; null while it exists there. Values are kept; a record that comes back is restored.</summary>
+    public DateTimeOffset? RemovedAt { get; set; }
 }
 
 /// <summary>Column lengths of a record, used by the table definition and by every validator (API, bulk, import).</summary>

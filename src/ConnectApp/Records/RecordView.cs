@@ -6,7 +6,7 @@ namespace ConnectApp.Records;
 
 /// <summary>A record as a caller may see it: values keyed by field key, customers only the fields visible to them.</summary>
 internal sealed record RecordView(
-    Guid Id, RecordEntity Entity, string ExternalId, string Name, string? Email, int Version, IReadOnlyList<Guid>? OrganizationIds, JsonObject Values)
+    Guid Id, RecordEntity Entity, string ExternalId, string Name, string? Email, int Version, IReadOnlyList<Guid>? OrganizationIds, JsonObject Values, DateTimeOffset? RemovedAt = null)
 {
     public static RecordView From(Record r, FieldCatalog catalog, AppRole role, IReadOnlyList<Guid>? organizationIds = null)
     {
@@ -20,6 +20,6 @@ internal sealed record RecordView(
             }
         }
 
-        return new RecordView(r.Id, r.Entity, r.ExternalId, r.Name, role == AppRole.Customer ? null : r.Email, r.Version, organizationIds, values);
+        return new RecordView(r.Id, r.Entity, r.ExternalId, r.Name, role == AppRole.Customer ? null : r.Email, r.Version, organizationIds, values, r.RemovedAt);
     }
 }

@@ -210,13 +210,15 @@ internal sealed class PurgeScheduleHandler(AppDbContext db, ISchedulerFactory sc
 }
 
 /// <summary>Puts a <c>purge.schedule.v1</c> in the lifecycle callback's transaction on every install and uninstall.</summary>
-internal sealed class RetentionLifecycleObserver : ITenantLifecycleObserver
+internal sealed class RetentionLifecycleObserver(AppDbContext db) : ITenantLifecycleObserver
 {
-    public void Changed(DbContext db, Guid tenantId, string eventType)
+    public Task ChangedAsync(Guid tenantId, string eventType, CancellationToken cancellationToken)
     {
         if (eventType is "installed" or "uninstalled")
         {
             OutboxInterceptor.Add(db, new PurgeScheduleChanged(tenantId));
         }
+
+        return Task.CompletedTask;
     }
 }

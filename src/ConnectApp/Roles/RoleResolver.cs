@@ -18,6 +18,9 @@ internal sealed class RoleResolver(JiraClient jira, IConnectTenantStore tenants,
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long a site's service-desk project ids are reused (a new service desk counts after at most this).</summary>
+    public static readonly TimeSpan ProjectsCacheFor = TimeSpan.FromMinutes(10);
+
     public async Task<AppRole> ResolveAsync(ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         if (user.FindFirst(AppClaims.TokenScope) is not null)
@@ -39,10 +42,33 @@ internal sealed class RoleResolver(JiraClient jira, IConnectTenantStore tenants,
         }
 
         var tenant = await tenants.FindAsync(clientKey, refresh: false, cancellationToken) ?? throw CommonProblems.Forbidden.Problem("Unknown installation.");
-        var (admin, agent) = await jira.CheckPermissionsAsync(tenant, http.HttpContext?.Features.Get<ForgeInvocation>(), accountId, cancellationToken);
+        var forge = http.HttpContext?.Features.Get<ForgeInvocation>();
+
+        // Jira answers SERVICEDESK_AGENT only for the projects named: the site's service-desk projects (cached per
+        // tenant), plus the project of the page the token was minted on, when it names one.
+        var projects = new HashSet<long>(await ServiceDeskProjectsAsync(tenant, forge, cancellationToken));
+        if (long.TryParse(user.FindFirstValue(ConnectJwtDefaults.ProjectIdClaim), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var contextProject))
+        {
+            projects.Add(contextProject);
+        }
+
+        var (admin, agent) = await jira.CheckPermissionsAsync(tenant, forge, accountId, projects, cancellationToken);
         var role = admin ? AppRole.Admin : agent ? AppRole.Agent : AppRole.Customer;
         cache.Set(key, role, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = CacheFor, Size = 1 });
         return role;
+    }
+
+    private async Task<IReadOnlyList<long>> ServiceDeskProjectsAsync(ConnectTenant tenant, ForgeInvocation? forge, CancellationToken cancellationToken)
+    {
+        var key = $"servicedesk-projects:{tenant.ClientKey}";
+        if (cache.TryGetValue(key, out IReadOnlyList<long>? ids) && ids is not null)
+        {
+            return ids;
+        }
+
+        ids = await jira.GetServiceDeskProjectIdsAsync(tenant, forge, cancellationToken);
+        cache.Set(key, ids, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = ProjectsCacheFor, Size = 1 });
+        return ids;
     }
 }
 

@@ -92,7 +92,9 @@ internal sealed class TenantLifecycle(
         });
         foreach (var observer in observers)
         {
-            observer.Changed(db, tenantId, eventType); // in this transaction: the retention schedule follows the tenant's state durably
+            // In this transaction, under the tenant: what follows the lifecycle (the retention schedule, the directory
+            // sync) commits with the callback or not at all.
+            await observer.ChangedAsync(tenantId, eventType, cancellationToken);
         }
 
         await db.SaveChangesAsync(cancellationToken);
@@ -101,9 +103,11 @@ internal sealed class TenantLifecycle(
 
 /// <summary>
 /// A later feature that must follow the tenant's lifecycle in the callback's own transaction (Retention: schedule or
-/// cancel the purge). It adds to the context's unit of work; the lifecycle saves and commits it.
+/// cancel the purge; Sync: a directory sync on install). It adds to the scope's unit of work (the same AppDbContext);
+/// the lifecycle saves and commits it.
 /// </summary>
 internal interface ITenantLifecycleObserver
 {
-    void Changed(Microsoft.EntityFrameworkCore.DbContext db, Guid tenantId, string eventType);
+    /// <summary>The tenant <paramref name="tenantId"/> was installed, uninstalled, enabled or disabled (<paramref name="eventType"/>).</summary>
+    Task ChangedAsync(Guid tenantId, string eventType, CancellationToken cancellationToken);
 }

@@ -228,6 +228,7 @@ public sealed class ConnectAppFactory(ConnectAppFixture fixture, string database
             // The key server and every simulated site's REST API are the in-process simulator.
             services.AddHttpClient(InstallKeyProvider.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler());
             services.AddHttpClient(ConnectApp.Jira.JiraClient.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler());
+            services.AddHttpClient(ConnectApp.Jira.JsmClient.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler());
             services.AddHttpClient(AtlassianConnect.Forge.ForgeKeySet.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler());
             if (fixture.Time is { } time)
             {

@@ -1,0 +1,165 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using AtlassianConnect;
+using AtlassianConnect.Outgoing;
+
+namespace ConnectApp.Jira;
+
+/// <summary>A JSM service desk and the Jira project it serves.</summary>
+internal sealed record JsmServiceDesk(string Id, string ProjectId, string? ProjectKey, string? ProjectName);
+
+/// <summary>A JSM organization.</summary>
+internal sealed record JsmOrganization(string Id, string Name);
+
+/// <summary>A user as JSM and Jira list them; <see cref="EmailAddress"/> is null when the user's privacy settings hide it.</summary>
+internal sealed record JsmUser(string AccountId, string? DisplayName, string? EmailAddress, bool Active = true);
+
+/// <summary>One page of a JSM paged list (<c>start</c>/<c>limit</c>/<c>isLastPage</c>).</summary>
+internal sealed record JsmPage<T>(int Size, int Start, int Limit, bool IsLastPage, List<T>? Values);
+
+/// <summary>One page of a Jira platform paged list (<c>startAt</c>/<c>maxResults</c>/<c>isLast</c>).</summary>
+internal sealed record JiraPage<T>(int StartAt, int MaxResults, long Total, bool IsLast, List<T>? Values);
+
+/// <summary>Jira did not give a usable answer after the retries (or answered with a status a retry cannot fix).</summary>
+internal sealed class JiraCallException(string message, HttpStatusCode? status = null, Exception? inner = null) : HttpRequestException(message, inner, status);
+
+/// <summary>
+/// The typed Jira / JSM REST client the directory sync uses (docs/adr/0013): hand-written on <see cref="HttpClient"/>,
+/// as the app (Connect JWT per request, to the tenant's baseUrl only). The named client carries the resilience
+/// (JiraFeature): 429 and 5xx retried with <c>Retry-After</c> honoured and jittered exponential back-off, a timeout
+/// per attempt and in all, and a per-site cap on calls in flight (<see cref="TenantConcurrencyHandler"/>).
+/// </summary>
+internal sealed class JsmClient(HttpClient http)
+{
+    public const string HttpClientName = "jira-directory";
+
+    /// <summary>JSM caps <c>limit</c> at 50 on its paged lists.</summary>
+    public const int PageSize = 50;
+
+    /// <summary>Jira's <c>user/bulk</c> takes at most this many accountIds in one call.</summary>
+    public const int MaxBulkUsers = 90;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public IAsyncEnumerable<IReadOnlyList<JsmServiceDesk>> ServiceDesksAsync(ConnectTenant tenant, CancellationToken cancellationToken) =>
+        PagesAsync<JsmServiceDesk>(tenant, "rest/servicedeskapi/servicedesk", experimental: false, cancellationToken);
+
+    public IAsyncEnumerable<IReadOnlyList<JsmOrganization>> OrganizationsAsync(ConnectTenant tenant, CancellationToken cancellationToken) =>
+        PagesAsync<JsmOrganization>(tenant, "rest/servicedeskapi/organization", experimental: false, cancellationToken);
+
+    public IAsyncEnumerable<IReadOnlyList<JsmUser>> OrganizationMembersAsync(ConnectTenant tenant, string organizationId, CancellationToken cancellationToken) =>
+        PagesAsync<JsmUser>(tenant, $"rest/servicedeskapi/organization/{Uri.EscapeDataString(organizationId)}/user", experimental: false, cancellationToken);
+
+    /// <summary>A service desk's customers (an experimental JSM API: sent with <c>X-ExperimentalApi: opt-in</c>).</summary>
+    public IAsyncEnumerable<IReadOnlyList<JsmUser>> ServiceDeskCustomersAsync(ConnectTenant tenant, string serviceDeskId, CancellationToken cancellationToken) =>
+        PagesAsync<JsmUser>(tenant, $"rest/servicedeskapi/servicedesk/{Uri.EscapeDataString(serviceDeskId)}/customer", experimental: true, cancellationToken);
+
+    /// <summary>Users by accountId (<c>GET /rest/api/3/user/bulk</c>, at most <see cref="MaxBulkUsers"/> ids per call); unknown ids are left out.</summary>
+    public async Task<IReadOnlyList<JsmUser>> UsersAsync(ConnectTenant tenant, IReadOnlyCollection<string> accountIds, CancellationToken cancellationToken)
+    {
+        var users = new List<JsmUser>(accountIds.Count);
+        foreach (var chunk in accountIds.Distinct(StringComparer.Ordinal).Chunk(MaxBulkUsers))
+        {
+            var ids = string.Join('&', chunk.Select(id => "accountId=" + Uri.EscapeDataString(id)));
+            var startAt = 0;
+            while (true)
+            {
+                var page = await GetAsync<JiraPage<JsmUser>>(tenant, FormattableString.Invariant($"rest/api/3/user/bulk?startAt={startAt}&maxResults={MaxBulkUsers}&") + ids, false, cancellationToken);
+                var values = page.Values ?? [];
+                users.AddRange(values);
+                if (page.IsLast || values.Count == 0)
+                {
+                    break;
+                }
+
+                startAt += values.Count;
+            }
+        }
+
+        return users;
+    }
+
+    private async IAsyncEnumerable<IReadOnlyList<T>> PagesAsync<T>(ConnectTenant tenant, string path, bool experimental, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var start = 0;
+        while (true)
+        {
+            var page = await GetAsync<JsmPage<T>>(tenant, string.Create(CultureInfo.InvariantCulture, $"{path}?start={start}&limit={PageSize}"), experimental, cancellationToken);
+            var values = page.Values ?? [];
+            yield return values;
+            if (page.IsLastPage || values.Count == 0)
+            {
+                yield break;
+            }
+
+            start += values.Count;
+        }
+    }
+
+    private async Task<T> GetAsync<T>(ConnectTenant tenant, string pathAndQuery, bool experimental, CancellationToken cancellationToken)
+    {
+        using var request = ConnectRequest.Create(tenant, HttpMethod.Get, pathAndQuery);
+        if (experimental)
+        {
+            request.Headers.Add("X-ExperimentalApi", "opt-in");
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException
+            || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new JiraCallException($"Jira did not answer GET {PathOnly(pathAndQuery)}: {e.GetType().Name}", inner: e);
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new JiraCallException($"Jira answered {(int)response.StatusCode} to GET {PathOnly(pathAndQuery)}", response.StatusCode);
+            }
+
+            return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken)
+                ?? throw new JiraCallException($"Jira answered GET {PathOnly(pathAndQuery)} with an empty body");
+        }
+    }
+
+    private static string PathOnly(string pathAndQuery) => pathAndQuery.Split('?')[0];
+}
+
+/// <summary>
+/// At most <see cref="MaxPerSite"/> calls in flight to one site (by clientKey), whatever the process is doing for
+/// others: a big site's sync queues behind its own cap, never in front of another site's calls. Sits inside the retry
+/// handler, so a call waiting out a <c>Retry-After</c> does not hold a slot.
+/// </summary>
+internal sealed class TenantConcurrencyHandler : DelegatingHandler
+{
+    public const int MaxPerSite = 4;
+
+    private static readonly ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (!request.Options.TryGetValue(ConnectRequest.TenantKey, out var tenant) || tenant is null)
+        {
+            return await base.SendAsync(request, cancellationToken);
+        }
+
+        var gate = Gates.GetOrAdd(tenant.ClientKey, _ => new SemaphoreSlim(MaxPerSite, MaxPerSite));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await base.SendAsync(request, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+}

@@ -1,0 +1,402 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using AtlassianConnect;
+using ConnectApp.Api;
+using ConnectApp.Audit;
+using ConnectApp.Fields;
+using ConnectApp.Jira;
+using ConnectApp.Outbox;
+using ConnectApp.Persistence;
+using ConnectApp.Records;
+using ConnectApp.Tenants;
+using Microsoft.EntityFrameworkCore;
+
+namespace ConnectApp.Sync;
+
+/// <summary>
+/// A full sync of a tenant's JSM directory: reads every service desk's customers, every organization and its
+/// members (through <see cref="JsmClient"/>: retried on 429/5xx, capped per site), then writes what differs in
+/// batches of <see cref="BatchSize"/> records per transaction, each with its audit rows (actor
+/// <see cref="Actors.JiraSync"/>), outbox messages (the interceptor) and the run's progress. Records that a sync
+/// brought in and that are gone from JSM are marked removed (values kept) and restored if they come back; records
+/// that only exist in the app are left alone, and so are their memberships of app-only organizations. Everything
+/// compares before it writes: a second run over the same directory, or a redelivered message after a crash, changes
+/// nothing.
+/// </summary>
+internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTenantStore tenants, RecordWriter writer, AuditLog audit, TimeProvider time, ILogger<DirectorySyncer> logger)
+{
+    public const int BatchSize = 500;
+
+    /// <summary>Organizations whose members are read at once (the per-site cap in the HTTP client still applies).</summary>
+    public const int MemberReadParallelism = 8;
+
+    private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(1);
+
+    private DateTimeOffset _lastProgress;
+
+    /// <summary>A new run for the tenant, queued through the outbox (saved by the caller, with its transaction).</summary>
+    public DirectorySyncRun Queue(Guid tenantId, string trigger, string requestedBy)
+    {
+        var now = time.GetUtcNow();
+        var run = new DirectorySyncRun
+        {
+            Id = Guid.NewGuid(),
+            TenantId = tenantId,
+            Status = SyncStatus.Queued,
+            Phase = SyncPhase.Queued,
+            Trigger = trigger,
+            RequestedBy = requestedBy,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Set<DirectorySyncRun>().Add(run);
+        OutboxInterceptor.Add(db, new SyncRequested(tenantId, run.Id));
+        return run;
+    }
+
+    /// <summary>The scope's tenant's run that is queued or running, if any (newest first).</summary>
+    public Task<DirectorySyncRun?> ActiveAsync(CancellationToken cancellationToken) =>
+        db.Set<DirectorySyncRun>().AsNoTracking()
+            .Where(r => r.Status == SyncStatus.Queued || r.Status == SyncStatus.Running)
+            .OrderByDescending(r => r.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+
+    public async Task RunAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        var run = await db.Set<DirectorySyncRun>().SingleOrDefaultAsync(r => r.Id == runId, cancellationToken);
+        if (run is null || run.Status is SyncStatus.Succeeded or SyncStatus.Failed)
+        {
+            return; // purged, or finished by another worker
+        }
+
+        var clientKey = await db.Set<Tenant>().Where(t => t.Id == run.TenantId).Select(t => t.ClientKey).SingleOrDefaultAsync(cancellationToken);
+        var tenant = clientKey is null ? null : await tenants.FindAsync(clientKey, refresh: true, cancellationToken);
+        if (tenant is not { State: ConnectTenantState.Enabled })
+        {
+            await FinishAsync(run, SyncStatus.Failed, "The site is not installed and enabled; nothing was read.", cancellationToken);
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        run.Status = SyncStatus.Running;
+        run.Phase = SyncPhase.Reading;
+        run.StartedAt ??= now;
+        run.WritingAt = null;
+        run.Fetched = 0;
+        run.Total = null;
+        run.Done = 0;
+        run.UpdatedAt = now;
+        await db.SaveChangesAsync(cancellationToken);
+
+        Directory directory;
+        try
+        {
+            directory = await ReadAsync(tenant, run, cancellationToken);
+        }
+        catch (JiraCallException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound && run.Fetched == 0)
+        {
+            // The service desk list itself is missing: a Jira site without JSM. Retrying will not change that.
+            await FinishAsync(run, SyncStatus.Failed, "This site has no Jira Service Management (its service desk API answered 404); nothing was changed.", cancellationToken);
+            return;
+        }
+
+        await WriteAsync(run, directory, cancellationToken);
+        await FinishAsync(run, SyncStatus.Succeeded, null, cancellationToken);
+        logger.LogInformation(
+            "Directory sync {RunId} of tenant {TenantId}: {Organizations} organizations, {Customers} customers read; {Created} created, {Updated} updated, {Removed} removed, {Restored} restored",
+            run.Id, run.TenantId, directory.Organizations.Count, directory.Customers.Count, run.Created, run.Updated, run.Removed, run.Restored);
+    }
+
+    /// <summary>Records a failed attempt on the run (and, when <paramref name="final"/>, ends it as failed).</summary>
+    public async Task RecordErrorAsync(Guid runId, string error, bool final, CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.Clear();
+        if (await db.Set<DirectorySyncRun>().SingleOrDefaultAsync(r => r.Id == runId, cancellationToken) is { Status: not (SyncStatus.Succeeded or SyncStatus.Failed) } run)
+        {
+            run.Errors++;
+            run.Error = Truncate(error);
+            run.UpdatedAt = time.GetUtcNow();
+            if (final)
+            {
+                run.Status = SyncStatus.Failed;
+                run.FinishedAt = run.UpdatedAt;
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+        }
+    }
+
+    private sealed record Directory(List<JsmOrganization> Organizations, Dictionary<string, JsmUser> Customers, Dictionary<string, List<string>> OrganizationsOf);
+
+    private async Task<Directory> ReadAsync(ConnectTenant tenant, DirectorySyncRun run, CancellationToken cancellationToken)
+    {
+        var desks = new List<JsmServiceDesk>();
+        await foreach (var page in jsm.ServiceDesksAsync(tenant, cancellationToken))
+        {
+            desks.AddRange(page);
+        }
+
+        var organizations = new List<JsmOrganization>();
+        var seenOrganizations = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var page in jsm.OrganizationsAsync(tenant, cancellationToken))
+        {
+            organizations.AddRange(page.Where(o => seenOrganizations.Add(o.Id)));
+            run.Fetched += page.Count;
+            await ProgressAsync(run, cancellationToken);
+        }
+
+        var customers = new Dictionary<string, JsmUser>(StringComparer.Ordinal);
+        foreach (var desk in desks)
+        {
+            await foreach (var page in jsm.ServiceDeskCustomersAsync(tenant, desk.Id, cancellationToken))
+            {
+                foreach (var user in page)
+                {
+                    customers.TryAdd(user.AccountId, user);
+                }
+
+                run.Fetched += page.Count;
+                await ProgressAsync(run, cancellationToken);
+            }
+        }
+
+        // Members, several organizations at a time; progress is saved between groups (the context is not shared).
+        var members = new ConcurrentDictionary<string, List<JsmUser>>(StringComparer.Ordinal);
+        foreach (var group in organizations.Chunk(MemberReadParallelism * 4))
+        {
+            long fetched = 0;
+            await Parallel.ForEachAsync(group, new ParallelOptions { MaxDegreeOfParallelism = MemberReadParallelism, CancellationToken = cancellationToken }, async (org, ct) =>
+            {
+                var users = new List<JsmUser>();
+                await foreach (var page in jsm.OrganizationMembersAsync(tenant, org.Id, ct))
+                {
+                    users.AddRange(page);
+                    Interlocked.Add(ref fetched, page.Count);
+                }
+
+                members[org.Id] = users;
+            });
+            run.Fetched += fetched;
+            await ProgressAsync(run, cancellationToken);
+        }
+
+        var organizationsOf = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var org in organizations)
+        {
+            foreach (var user in members[org.Id])
+            {
+                customers.TryAdd(user.AccountId, user); // a member who is on no desk's customer list is still a customer of the site
+                (organizationsOf.TryGetValue(user.AccountId, out var list) ? list : organizationsOf[user.AccountId] = []).Add(org.Id);
+            }
+        }
+
+        return new Directory(organizations, customers, organizationsOf);
+    }
+
+    private async Task WriteAsync(DirectorySyncRun run, Directory directory, CancellationToken cancellationToken)
+    {
+        var caller = new Caller(run.TenantId, Actors.JiraSync, null, AppRole.Admin);
+        var jsmOrganizationIds = directory.Organizations.Select(o => o.Id).ToHashSet(StringComparer.Ordinal);
+        var goneOrganizations = await GoneAsync(RecordEntity.Organization, jsmOrganizationIds, cancellationToken);
+        var goneCustomers = await GoneAsync(RecordEntity.Customer, directory.Customers.Keys.ToHashSet(StringComparer.Ordinal), cancellationToken);
+
+        run.Phase = SyncPhase.Writing;
+        run.WritingAt = time.GetUtcNow();
+        run.Total = directory.Organizations.Count + directory.Customers.Count + goneOrganizations.Count + goneCustomers.Count;
+        run.Done = 0;
+        run.UpdatedAt = run.WritingAt.Value;
+        await db.SaveChangesAsync(cancellationToken);
+
+        foreach (var batch in directory.Organizations.Chunk(BatchSize))
+        {
+            await InBatchAsync(run, batch.Length, async () =>
+            {
+                var existing = await ExistingAsync(RecordEntity.Organization, batch.Select(o => o.Id).ToArray(), cancellationToken);
+                foreach (var org in batch)
+                {
+                    Upsert(caller, run, RecordEntity.Organization, existing.GetValueOrDefault(org.Id), org.Id, org.Name, null);
+                }
+            }, cancellationToken);
+        }
+
+        // Organizations as they now stand: JSM's (by JSM id), and every organization a sync ever brought in (memberships
+        // of the others, made in the app, are kept).
+        var organizations = await db.Set<Record>().AsNoTracking()
+            .Where(r => r.Entity == RecordEntity.Organization && r.SyncedAt != null)
+            .Select(r => new { r.Id, r.ExternalId })
+            .ToListAsync(cancellationToken);
+        var idOf = organizations.Where(o => jsmOrganizationIds.Contains(o.ExternalId)).ToDictionary(o => o.ExternalId, o => o.Id, StringComparer.Ordinal);
+        var syncedOrganizations = organizations.Select(o => o.Id).ToHashSet();
+
+        foreach (var batch in directory.Customers.Values.Chunk(BatchSize))
+        {
+            await InBatchAsync(run, batch.Length, async () =>
+            {
+                var existing = await ExistingAsync(RecordEntity.Customer, batch.Select(c => c.AccountId).ToArray(), cancellationToken);
+                var ids = existing.Values.Select(r => r.Id).ToList();
+                var current = (await db.Set<Membership>().Where(m => ids.Contains(m.CustomerId)).ToListAsync(cancellationToken))
+                    .GroupBy(m => m.CustomerId).ToDictionary(g => g.Key, g => g.ToList());
+                foreach (var user in batch)
+                {
+                    var before = existing.GetValueOrDefault(user.AccountId);
+                    var record = Upsert(caller, run, RecordEntity.Customer, before, user.AccountId, user.DisplayName, user.EmailAddress);
+                    if (record is null)
+                    {
+                        continue;
+                    }
+
+                    var members = current.TryGetValue(record.Id, out var list) ? list : current[record.Id] = [];
+                    var wanted = (directory.OrganizationsOf.GetValueOrDefault(user.AccountId) ?? [])
+                        .Where(idOf.ContainsKey).Select(jsmId => idOf[jsmId])
+                        .Concat(members.Select(m => m.OrganizationId).Where(id => !syncedOrganizations.Contains(id)))
+                        .Distinct().ToList();
+                    if (writer.SetMemberships(caller, record, members, wanted, audited: before is not null) && before is not null)
+                    {
+                        if (db.Entry(record).OriginalValues.GetValue<int>(nameof(Record.Version)) == record.Version)
+                        {
+                            record.Version++;
+                            record.UpdatedAt = time.GetUtcNow();
+                            run.Updated++;
+                        }
+                    }
+                }
+            }, cancellationToken);
+        }
+
+        foreach (var batch in goneOrganizations.Concat(goneCustomers).Chunk(BatchSize))
+        {
+            await InBatchAsync(run, batch.Length, async () =>
+            {
+                var records = await db.Set<Record>().Where(r => batch.Contains(r.Id) && r.RemovedAt == null).ToListAsync(cancellationToken);
+                var now = time.GetUtcNow();
+                foreach (var record in records)
+                {
+                    record.RemovedAt = now;
+                    record.Version++;
+                    record.UpdatedAt = now;
+                    audit.Add(caller.TenantId, caller.Actor, "record.removed", RecordWriter.Subject(record.Entity), record.Id, null, null, new JsonObject { ["reason"] = "gone from JSM" });
+                    run.Removed++;
+                }
+            }, cancellationToken);
+        }
+    }
+
+    /// <summary>Creates, renames, re-mails, restores or adopts one record; null when JSM's identity cannot be stored.</summary>
+    private Record? Upsert(Caller caller, DirectorySyncRun run, RecordEntity entity, Record? record, string externalId, string? name, string? email)
+    {
+        if (string.IsNullOrWhiteSpace(externalId) || externalId.Length > RecordLimits.ExternalId)
+        {
+            run.Errors++;
+            run.Error = Truncate($"A JSM {RecordWriter.Subject(entity)} has an id longer than {RecordLimits.ExternalId} characters; it was skipped.");
+            return null;
+        }
+
+        name = string.IsNullOrWhiteSpace(name) ? externalId : name.Trim();
+        if (name.Length > RecordLimits.Name)
+        {
+            name = name[..RecordLimits.Name];
+        }
+
+        email = string.IsNullOrWhiteSpace(email) || email.Length > RecordLimits.Email ? null : email.Trim();
+        var now = time.GetUtcNow();
+        var subject = RecordWriter.Subject(entity);
+        if (record is null)
+        {
+            record = Record.New(caller.TenantId, entity, externalId, name, entity == RecordEntity.Customer ? email : null, "{}", now);
+            record.SyncedAt = now;
+            db.Set<Record>().Add(record);
+            audit.Add(caller.TenantId, caller.Actor, "record.created", subject, record.Id, null, null, new JsonObject { ["name"] = record.Name });
+            run.Created++;
+            return record;
+        }
+
+        var changed = false;
+        if (record.Name != name)
+        {
+            audit.Add(caller.TenantId, caller.Actor, "record.updated", subject, record.Id, null, new JsonObject { ["name"] = record.Name }, new JsonObject { ["name"] = name });
+            record.Name = name;
+            changed = true;
+        }
+
+        // JSM hides the address of users who chose so: an absent address leaves the stored one as it is.
+        if (entity == RecordEntity.Customer && email is not null && email != record.Email)
+        {
+            // The address itself stays out of the audit: it is personal data that Atlassian may ask us to erase.
+            audit.Add(caller.TenantId, caller.Actor, "record.updated", subject, record.Id, null, null, new JsonObject { ["email"] = "changed" });
+            record.Email = email;
+            changed = true;
+        }
+
+        if (record.RemovedAt is not null)
+        {
+            audit.Add(caller.TenantId, caller.Actor, "record.restored", subject, record.Id, null, null, new JsonObject { ["reason"] = "back in JSM" });
+            record.RemovedAt = null;
+            run.Restored++;
+            changed = true;
+        }
+
+        record.SyncedAt ??= now; // adopted: a record made in the app that JSM has too now follows JSM
+        if (changed)
+        {
+            record.Version++;
+            record.UpdatedAt = now;
+            run.Updated++;
+        }
+
+        return record;
+    }
+
+    /// <summary>Ids of records a sync brought in, not yet marked removed, whose JSM identity JSM no longer lists.</summary>
+    private async Task<List<Guid>> GoneAsync(RecordEntity entity, HashSet<string> inJsm, CancellationToken cancellationToken)
+    {
+        var synced = await db.Set<Record>().AsNoTracking()
+            .Where(r => r.Entity == entity && r.SyncedAt != null && r.RemovedAt == null)
+            .Select(r => new { r.Id, r.ExternalId })
+            .ToListAsync(cancellationToken);
+        return synced.Where(r => !inJsm.Contains(r.ExternalId)).Select(r => r.Id).ToList();
+    }
+
+    private async Task<Dictionary<string, Record>> ExistingAsync(RecordEntity entity, string[] externalIds, CancellationToken cancellationToken) =>
+        (await db.Set<Record>().Where(r => r.Entity == entity && externalIds.Contains(r.ExternalId)).ToListAsync(cancellationToken))
+            .ToDictionary(r => r.ExternalId, StringComparer.Ordinal);
+
+    /// <summary>One batch in one transaction with the run's progress; then the context forgets the batch (memory stays flat).</summary>
+    private async Task InBatchAsync(DirectorySyncRun run, int size, Func<Task> apply, CancellationToken cancellationToken)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        await apply();
+        run.Done += size;
+        run.UpdatedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        db.ChangeTracker.Clear();
+        db.Attach(run);
+    }
+
+    private async Task ProgressAsync(DirectorySyncRun run, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (now - _lastProgress < ProgressEvery)
+        {
+            return;
+        }
+
+        _lastProgress = now;
+        run.UpdatedAt = now;
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private async Task FinishAsync(DirectorySyncRun run, SyncStatus status, string? error, CancellationToken cancellationToken)
+    {
+        run.Status = status;
+        run.Phase = SyncPhase.Done;
+        if (error is not null)
+        {
+            run.Error = Truncate(error);
+        }
+
+        run.FinishedAt = run.UpdatedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private static string Truncate(string text) => text.Length <= 500 ? text : text[..497] + "...";
+}

@@ -1,0 +1,20 @@
+using ConnectApp.Messaging;
+using ConnectApp.Outbox;
+using ConnectApp.Tenants;
+
+namespace ConnectApp.Sync;
+
+/// <summary>
+/// The JSM directory sync: organizations, customers (names, emails) and memberships from the tenant's JSM, on install
+/// and on an admin's request, run by the worker from a <c>sync.requested.v1</c> message; progress endpoints.
+/// </summary>
+internal static class SyncFeature
+{
+    public static IServiceCollection AddSync(this IServiceCollection services) =>
+        services
+            .AddScoped<DirectorySyncer>()
+            .AddScoped<ITenantLifecycleObserver, SyncOnInstall>()
+            .AddKeyedScoped<IMessageHandler, SyncHandler>(SyncRequested.Type);
+
+    public static IEndpointRouteBuilder MapSyncEndpoints(this IEndpointRouteBuilder api) => SyncApi.Map(api);
+}
