@@ -66,10 +66,11 @@ internal static class RetentionData
     /// <summary>Waits until the background work of the fill is done: import finished, every outbox message applied, search documents there.</summary>
     public static async Task SettleAsync(ConnectAppFixture app, params Guid[] tenants)
     {
+        // Only these tenants' work: the shared app's other tests keep their own messages and imports in flight.
         await TenantTableCounts.WaitAsync(async () =>
-            await TenantTableCounts.ScalarAsync<long>(app.DatabaseConnectionString, "SELECT count(*) FROM outbox_messages WHERE applied_at IS NULL") == 0
-            && await TenantTableCounts.ScalarAsync<long>(app.DatabaseConnectionString, "SELECT count(*) FROM import_jobs WHERE status NOT IN ('Succeeded', 'Failed')") == 0,
-            TimeSpan.FromSeconds(60), "the fill's background work");
+            await TenantTableCounts.ScalarAsync<long>(app.DatabaseConnectionString, "SELECT count(*) FROM outbox_messages WHERE applied_at IS NULL AND tenant_id = ANY(@t)", ("t", tenants)) == 0
+            && await TenantTableCounts.ScalarAsync<long>(app.DatabaseConnectionString, "SELECT count(*) FROM import_jobs WHERE status NOT IN ('Succeeded', 'Failed') AND tenant_id = ANY(@t)", ("t", tenants)) == 0,
+            TimeSpan.FromSeconds(90), "the fill's background work");
         foreach (var tenant in tenants)
         {
             var counts = await TenantTableCounts.CountAsync(app.DatabaseConnectionString, tenant);
@@ -89,6 +90,8 @@ internal static class RetentionData
 }
 
 /// <summary>Issue 8's end-to-end test: uninstall, 89 days (nothing), reinstall (cancelled), uninstall, 90 days (purged).</summary>
+/// <remarks>In the faults collection: one heavy app at a time besides the shared one (the PostgreSQL server's connections are shared by every run).</remarks>
+[Collection(FaultCollection.Name)]
 public sealed class RetentionTests(RetentionApp fixture) : IClassFixture<RetentionApp>
 {
     private ConnectAppFixture App => fixture.App;
@@ -188,6 +191,7 @@ public sealed class RetentionTests(RetentionApp fixture) : IClassFixture<Retenti
 }
 
 /// <summary>INACTIVITY_DAYS: a tenant with no lifecycle callback and no authenticated request for that long is purged by the daily sweep.</summary>
+[Collection(FaultCollection.Name)]
 public sealed class InactivityRetentionTests(InactivityRetentionApp fixture) : IClassFixture<InactivityRetentionApp>
 {
     private ConnectAppFixture App => fixture.App;
