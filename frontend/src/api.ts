@@ -115,6 +115,29 @@ export class Api {
   importJob = (id: string) => this.get<ImportJob>(`/imports/${id}`);
   importErrors = (id: string) => this.get<{ values: ImportError[] } | ImportError[]>(`/imports/${id}/errors`);
   exportCsv = (entity: Entity) => this.send<Blob>('GET', `/${plural(entity)}/export.csv`, undefined, { raw: true });
+  exportAll = () => this.send<Blob>('GET', '/admin/export', undefined, { raw: true });
+  requestDeletion = () => this.send<DeletionRequested>('POST', '/admin/data-deletion');
+  confirmDeletion = (confirmationToken: string, confirmationPhrase: string) =>
+    this.send<Deletion>('POST', '/admin/data-deletion/confirm', { confirmationToken, confirmationPhrase });
+  deletion = (id: string) => this.get<Deletion>(`/admin/data-deletion/${id}`);
+}
+
+/** Step one of deleting a site's data: what the admin must type back, and the one-time token that goes with it. */
+export interface DeletionRequested {
+  id: string;
+  confirmationToken: string;
+  confirmationPhrase: string;
+  expiresAt: string;
+}
+
+/** A deletion's progress: its state (Requested, Running, Done, Cancelled) and rows deleted per table so far. */
+export interface Deletion {
+  id: string;
+  state: string;
+  requestedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  rowCounts: Record<string, number>;
 }
 
 export const plural = (entity: Entity) => (entity === 'organization' ? 'organizations' : 'customers');

@@ -217,6 +217,39 @@ public sealed class PagesTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task Configuration_YourData_DownloadsTheExport_ThenDeletesEverythingOnlyAfterThePhraseIsTypedBack()
+    {
+        var (site, _) = await SeedAsync();
+        await using var admin = await HostedPage.OpenAsync(fixture, fixture.HostPage(site, "configuration", "admin"));
+        var app = admin.App;
+        await app.GetByRole(AriaRole.Tab, new() { Name = "Your data" }).ClickAsync();
+
+        var download = await admin.Page.RunAndWaitForDownloadAsync(() => app.GetByRole(AriaRole.Button, new() { Name = "Download all data" }).ClickAsync());
+        Assert.Equal("connectapp-export.json", download.SuggestedFilename);
+        var path = await download.PathAsync();
+        var export = JsonNode.Parse(await File.ReadAllTextAsync(path!))!;
+        Assert.Equal("connectapp.export.v1", export["format"]!.GetValue<string>());
+        Assert.Equal("Globex", export["organizations"]![0]!["name"]!.GetValue<string>());
+
+        await app.GetByRole(AriaRole.Button, new() { Name = "Delete all data…" }).ClickAsync();
+        var confirm = app.GetByRole(AriaRole.Form, new() { Name = "Confirm deleting all data" });
+        var deleteButton = confirm.GetByRole(AriaRole.Button, new() { Name = "Delete everything" });
+        await Assertions.Expect(deleteButton).ToBeDisabledAsync();
+        await confirm.GetByLabel("Confirmation phrase").FillAsync("delete");
+        await Assertions.Expect(deleteButton).ToBeDisabledAsync(); // not until the whole phrase is typed back
+        var phrase = $"delete all data of {site.BaseUrl.Host}";
+        await Assertions.Expect(confirm).ToContainTextAsync(phrase);
+        await confirm.GetByLabel("Confirmation phrase").FillAsync(phrase);
+        await deleteButton.ClickAsync();
+        await Assertions.Expect(app.GetByRole(AriaRole.Status).Filter(new() { HasText = "All data deleted" })).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await admin.ScreenshotAsync("configuration-your-data-admin-light");
+
+        var left = await fixture.Api(site).GetFromJsonAsync<JsonObject>("organizations");
+        Assert.Empty(left!["values"]!.AsArray());
+        Assert.Empty((await fixture.Api(site, Admin).GetFromJsonAsync<JsonArray>("fields"))!);
+    }
+
+    [Fact]
     public async Task Pages_AreRevalidated_HashedAssetsAreCachedForAYear_AndBothGoOutCompressed()
     {
         using var http = new HttpClient { BaseAddress = fixture.AppUrl };

@@ -7,8 +7,8 @@ import Select from '@atlaskit/select';
 import Tabs, { Tab, TabList, TabPanel } from '@atlaskit/tabs';
 import Textfield from '@atlaskit/textfield';
 import { token } from '@atlaskit/tokens';
-import { useRef, useState } from 'react';
-import { ApiError, type ApiToken, type Entity, type FieldType, type FieldView, type LossyChange, type Visibility } from '../api';
+import { useEffect, useRef, useState } from 'react';
+import { ApiError, type ApiToken, type Deletion, type DeletionRequested, type Entity, type FieldType, type FieldView, type LossyChange, type Visibility } from '../api';
 import { ErrorMessage, Loading, subtle, Unlicensed, useLoad } from '../components/common';
 import { move } from '../forms';
 import type { PageContext } from '../shell';
@@ -34,10 +34,12 @@ export function Configuration({ api, licensed }: PageContext) {
           <Tab>Organization fields</Tab>
           <Tab>Customer fields</Tab>
           <Tab>API tokens</Tab>
+          <Tab>Your data</Tab>
         </TabList>
         <TabPanel><FieldsAdmin api={api} entity="organization" /></TabPanel>
         <TabPanel><FieldsAdmin api={api} entity="customer" /></TabPanel>
         <TabPanel><ApiTokens api={api} /></TabPanel>
+        <TabPanel><YourData api={api} /></TabPanel>
       </Tabs>
     </div>
   );
@@ -471,6 +473,91 @@ function ApiTokens({ api }: { api: PageContext['api'] }) {
             ))}
           </tbody>
         </table>
+      )}
+    </div>
+  );
+}
+
+/** Export everything the app stores for the site, or delete it all (two steps: the admin types the site's phrase back). */
+function YourData({ api }: { api: PageContext['api'] }) {
+  const [exporting, setExporting] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [request, setRequest] = useState<DeletionRequested | null>(null);
+  const [typed, setTyped] = useState('');
+  const [deletion, setDeletion] = useState<Deletion | null>(null);
+  const running = deletion !== null && (deletion.state === 'Requested' || deletion.state === 'Running');
+  useEffect(() => {
+    if (!deletion || !running) return;
+    const timer = setTimeout(async () => {
+      try {
+        setDeletion(await api.deletion(deletion.id));
+      } catch (e) {
+        setError(e);
+      }
+    }, 1000);
+    return () => clearTimeout(timer);
+  }, [api, deletion, running]);
+  const rows = deletion ? Object.values(deletion.rowCounts).reduce((a, b) => a + b, 0) : 0;
+  return (
+    <div style={{ paddingTop: 12, maxWidth: 640 }}>
+      {error !== null && <ErrorMessage error={error} />}
+      <Heading size="small" as="h2">Export</Heading>
+      <p>One JSON file with everything the app stores for this site: field definitions and options, organizations and customers with their values, memberships, API token names (never their secrets), imports and the audit log.</p>
+      <Button isLoading={exporting} onClick={async () => {
+        setExporting(true);
+        setError(null);
+        try {
+          const file = await api.exportAll();
+          const url = URL.createObjectURL(file);
+          const link = document.createElement('a');
+          link.href = url;
+          link.download = 'connectapp-export.json';
+          link.click();
+          setTimeout(() => URL.revokeObjectURL(url), 10_000);
+        } catch (e) {
+          setError(e);
+        } finally {
+          setExporting(false);
+        }
+      }}>Download all data</Button>
+
+      <div style={{ marginTop: 24 }}>
+        <Heading size="small" as="h2">Delete all data</Heading>
+      </div>
+      <p>Deletes every field, value, organization and customer record, membership, import, API token, audit entry and search entry the app holds for this site, now. The app stays installed and starts empty. This cannot be undone: download an export first if you may need the data.</p>
+      {deletion ? (
+        <p role="status" aria-live="polite">
+          {deletion.state === 'Done' ? `All data deleted (${rows} rows).` : deletion.state === 'Cancelled' ? 'The deletion was cancelled.' : `Deleting… ${rows} rows so far.`}
+        </p>
+      ) : request ? (
+        <form aria-label="Confirm deleting all data" onSubmit={async (e) => {
+          e.preventDefault();
+          setError(null);
+          try {
+            setDeletion(await api.confirmDeletion(request.confirmationToken, typed));
+          } catch (err) {
+            setError(err);
+          }
+        }}>
+          <SectionMessage appearance="error" title="This deletes all of the app's data for this site">
+            <p>To confirm, type <strong>{request.confirmationPhrase}</strong> below (within 10 minutes).</p>
+          </SectionMessage>
+          <label htmlFor="deletion-phrase" style={{ display: 'block', fontWeight: 600, margin: '8px 0 4px' }}>Confirmation phrase</label>
+          <Textfield id="deletion-phrase" value={typed} autoComplete="off" onChange={(e) => setTyped((e.target as HTMLInputElement).value)} />
+          <div style={{ display: 'flex', gap: 8, marginTop: 8 }}>
+            <Button type="submit" appearance="danger" isDisabled={typed !== request.confirmationPhrase}>Delete everything</Button>
+            <Button onClick={() => { setRequest(null); setTyped(''); }}>Cancel</Button>
+          </div>
+        </form>
+      ) : (
+        <Button appearance="warning" onClick={async () => {
+          setError(null);
+          try {
+            setRequest(await api.requestDeletion());
+          } catch (e) {
+            setError(e);
+          }
+        }}>Delete all data…</Button>
       )}
     </div>
   );
