@@ -42,8 +42,11 @@ internal sealed record ExportedField(
         f.Version, f.CreatedAt, f.UpdatedAt, [.. f.Options.OrderBy(o => o.Position).Select(o => new ExportedOption(o.Id, o.Label, o.Position, o.Retired))]);
 }
 
-/// <summary>An organization or customer; values keyed by field key (select values are option ids, listed under fields); email is for customers.</summary>
-internal sealed record ExportedRecord(Guid Id, string JsmId, string Name, string? Email, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, JsonObject Values)
+/// <summary>
+/// An organization or customer; values keyed by field key (select values are option ids, listed under fields); email is
+/// for customers; removedAt is set when the directory sync found it gone from JSM (its values are kept).
+/// </summary>
+internal sealed record ExportedRecord(Guid Id, string JsmId, string Name, string? Email, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? RemovedAt, JsonObject Values)
 {
     public static ExportedRecord From(Record r, IReadOnlyDictionary<string, string> fieldKeys)
     {
@@ -53,7 +56,7 @@ internal sealed record ExportedRecord(Guid Id, string JsmId, string Name, string
             values[fieldKeys.GetValueOrDefault(fieldId, fieldId)] = value?.DeepClone();
         }
 
-        return new ExportedRecord(r.Id, r.ExternalId, r.Name, r.Email, r.Version, r.CreatedAt, r.UpdatedAt, values);
+        return new ExportedRecord(r.Id, r.ExternalId, r.Name, r.Email, r.Version, r.CreatedAt, r.UpdatedAt, r.RemovedAt, values);
     }
 }
 
