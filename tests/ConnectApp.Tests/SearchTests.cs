@@ -278,6 +278,54 @@ public sealed class SearchTests(ConnectAppFixture app, ElasticsearchApp elastics
     }
 
     [Fact]
+    public async Task Search_ReportsAChangeTheMirrorGaveUpOn_AsFailedNotPending_UntilAReindexAppliesIt()
+    {
+        var (site, admin, agent) = await SiteAsync("postgres");
+        var tenantId = (await TenantRows.FindAsync(app.DatabaseConnectionString, site.ClientKey))!.Id;
+        await CreateAsync(agent, "organizations", new { jsmId = "1", name = "Indexed" });
+
+        // A record change whose message no consumer can read: the relay publishes it, the mirror refuses it at once
+        // and dead-letters it (as it would one that failed every retry).
+        await using (var connection = new Npgsql.NpgsqlConnection(app.DatabaseConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var insert = new Npgsql.NpgsqlCommand(
+                "INSERT INTO outbox_messages (tenant_id, type, payload, created_at) VALUES (@t, 'record.changed.v1', '{\"recordId\": \"not a guid\"}', now())", connection);
+            insert.Parameters.AddWithValue("t", tenantId);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        JsonObject page;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        do
+        {
+            await Task.Delay(200);
+            page = await SearchAsync(agent, "organizations", new { }, waitForMirror: false);
+            Assert.True(DateTime.UtcNow < deadline, page["freshness"]!.ToJsonString());
+        }
+        while (page["freshness"]!["failedChanges"]!.GetValue<long>() == 0);
+
+        Assert.Equal(0, page["freshness"]!["pendingChanges"]!.GetValue<long>()); // not "behind" forever
+        Assert.Equal(1, page["freshness"]!["failedChanges"]!.GetValue<long>());
+
+        using (var started = await admin.PostAsync("api/admin/search/reindex", null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        }
+
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        do
+        {
+            await Task.Delay(200);
+            page = await SearchAsync(agent, "organizations", new { }, waitForMirror: false);
+            Assert.True(DateTime.UtcNow < deadline, page["freshness"]!.ToJsonString());
+        }
+        while (page["freshness"]!["failedChanges"]!.GetValue<long>() != 0);
+
+        Assert.Equal(["Indexed"], Names(page));
+    }
+
+    [Fact]
     public async Task Reindex_RebuildsALostIndexFromPostgreSql_WithProgress_AndOnlyForAdminsOfTheSite()
     {
         var (site, admin, agent) = await SiteAsync("postgres");

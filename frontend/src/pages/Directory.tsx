@@ -113,6 +113,7 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
       {page.data?.freshness && (
         <p style={subtle} data-testid="search-summary">
           {page.data.total} {noun} · {page.data.freshness.pendingChanges === 0 ? 'search index up to date' : `search index ${Math.ceil(page.data.freshness.lagSeconds)} s behind`}
+          {page.data.freshness.failedChanges > 0 && ` · ${page.data.freshness.failedChanges} change(s) could not be indexed; a site admin can rebuild the index`}
         </p>
       )}
       <CsvImport api={api} entity={entity} onDone={page.reload} />

@@ -117,6 +117,10 @@ internal sealed class MessageListener(QueueSpec queue, IServiceScopeFactory scop
                 var reason = Truncate(result.Reason ?? "unknown");
                 logger.LogError("Message {MessageId} ({Type}) dead-lettered after {Attempt} attempt(s): {Reason}", properties.MessageId, type, attempt, reason);
                 await RepublishAsync(publisher, queue.DeadLetterQueue, delivery, attempt, reason, stoppingToken);
+                if (outboxId is { } failed)
+                {
+                    await MarkDeadLetteredAsync(failed, stoppingToken);
+                }
             }
 
             await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, stoppingToken);
@@ -152,6 +156,13 @@ internal sealed class MessageListener(QueueSpec queue, IServiceScopeFactory scop
     private async Task MarkAppliedAsync(long outboxId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("UPDATE outbox_messages SET applied_at = clock_timestamp() WHERE id = @id AND applied_at IS NULL");
+        command.Parameters.AddWithValue("id", outboxId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task MarkDeadLetteredAsync(long outboxId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("UPDATE outbox_messages SET dead_lettered_at = clock_timestamp() WHERE id = @id AND applied_at IS NULL");
         command.Parameters.AddWithValue("id", outboxId);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

@@ -35,6 +35,12 @@ internal sealed class OutboxMessage
 
     /// <summary>When a consumer handled it; the oldest unapplied change of a tenant is the mirror's lag.</summary>
     public DateTimeOffset? AppliedAt { get; set; }
+
+    /// <summary>
+    /// When a consumer gave up on it (dead-lettered after its retries, or refused as unreadable): no longer pending,
+    /// but failed until something applies it (a reindex does), so search can say so instead of waiting forever.
+    /// </summary>
+    public DateTimeOffset? DeadLetteredAt { get; set; }
 }
 
 internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<OutboxMessage>

@@ -184,7 +184,14 @@ internal sealed class OutboxRelay(NpgsqlDataSource dataSource, RabbitMqConnectio
     private async Task CleanupAsync(NpgsqlConnection connection, TimeSpan retention, CancellationToken cancellationToken)
     {
         await using var delete = new NpgsqlCommand(
-            "DELETE FROM outbox_messages WHERE id IN (SELECT id FROM outbox_messages WHERE sent_at < clock_timestamp() - @retention LIMIT 10000)", connection);
+            """
+            DELETE FROM outbox_messages WHERE id IN (
+                SELECT id FROM outbox_messages
+                WHERE sent_at < clock_timestamp() - @retention
+                  -- a change that failed stays (search reports it, a reindex applies it) for 30 days
+                  AND (dead_lettered_at IS NULL OR applied_at IS NOT NULL OR dead_lettered_at < clock_timestamp() - interval '30 days')
+                LIMIT 10000)
+            """, connection);
         delete.Parameters.AddWithValue("retention", retention);
         var deleted = await delete.ExecuteNonQueryAsync(cancellationToken);
         if (deleted > 0)

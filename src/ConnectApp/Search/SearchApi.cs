@@ -38,8 +38,11 @@ internal static class SearchApi
     /// </summary>
     public sealed record SearchRequest(string? Q, IReadOnlyList<FilterRequest>? Filters, Guid? OrganizationId, Guid? CustomerId, string? Sort, string? Cursor, int? Limit);
 
-    /// <summary>How far behind PostgreSQL the index is for this site: changes written but not yet applied, and the oldest one's age.</summary>
-    public sealed record Freshness(long PendingChanges, double LagSeconds, DateTimeOffset? OldestPendingAt);
+    /// <summary>
+    /// How far behind PostgreSQL the index is for this site: changes written but not yet applied, and the oldest one's
+    /// age; and changes the mirror gave up on (dead-lettered), which stay missing until an admin reindexes.
+    /// </summary>
+    public sealed record Freshness(long PendingChanges, double LagSeconds, DateTimeOffset? OldestPendingAt, long FailedChanges);
 
     public sealed record SearchPage(long Total, IReadOnlyList<RecordView> Values, string? NextCursor, Freshness Freshness);
 
@@ -116,19 +119,22 @@ internal static class SearchApi
     internal static async Task<Freshness> FreshnessAsync(AppDbContext db, Guid tenantId, TimeProvider time, CancellationToken ct)
     {
         var type = RecordChanged.Type;
-        var pending = await db.Database.SqlQuery<PendingChanges>(
-            $"SELECT count(*) AS count, min(created_at) AS oldest FROM outbox_messages WHERE tenant_id = {tenantId} AND applied_at IS NULL AND type = {type}")
-            .SingleAsync(ct);
+        var pending = await db.Database.SqlQuery<PendingChanges>($"""
+            SELECT count(*) FILTER (WHERE dead_lettered_at IS NULL) AS count,
+                   min(created_at) FILTER (WHERE dead_lettered_at IS NULL) AS oldest,
+                   count(*) FILTER (WHERE dead_lettered_at IS NOT NULL) AS failed
+            FROM outbox_messages WHERE tenant_id = {tenantId} AND applied_at IS NULL AND type = {type}
+            """).SingleAsync(ct);
         if (pending.Count == 0 || pending.Oldest is null)
         {
-            return new Freshness(0, 0, null);
+            return new Freshness(0, 0, null, pending.Failed);
         }
 
         var lag = Math.Max(0, (time.GetUtcNow() - pending.Oldest.Value).TotalSeconds);
-        return new Freshness(pending.Count, Math.Round(lag, 3), pending.Oldest);
+        return new Freshness(pending.Count, Math.Round(lag, 3), pending.Oldest, pending.Failed);
     }
 
-    private sealed record PendingChanges(long Count, DateTimeOffset? Oldest);
+    private sealed record PendingChanges(long Count, DateTimeOffset? Oldest, long Failed);
 
     private static Record ToRecord(Guid tenantId, IndexedRecord d) => new()
     {

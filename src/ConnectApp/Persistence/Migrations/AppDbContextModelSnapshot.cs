@@ -450,6 +450,10 @@ namespace ConnectApp.Persistence.Migrations
                         .HasColumnName("created_at")
                         .HasDefaultValueSql("clock_timestamp()");
 
+                    b.Property<DateTimeOffset?>("DeadLetteredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("dead_lettered_at");
+
                     b.Property<string>("Payload")
                         .IsRequired()
                         .HasColumnType("jsonb")
