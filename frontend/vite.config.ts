@@ -25,6 +25,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Compiling the published Forge manifest schema (ajv) takes seconds on a busy 2-core machine.
+    testTimeout: 30_000,
     environment: 'node',
   },
 });

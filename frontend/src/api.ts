@@ -14,6 +14,8 @@ export interface FieldView {
 export interface RecordView {
   id: string; entity: Entity; externalId: string; name: string; email: string | null; version: number;
   organizationIds: string[] | null; values: Record<string, Value>;
+  /** Set when the directory sync found the record gone from JSM (its values are kept). */
+  removedAt?: string | null;
 }
 export interface Page<T> { values: T[]; nextCursor: string | null }
 /** One condition of a directory search (see POST /api/search/...): equals for choices, numbers, dates; contains for text. */
@@ -90,8 +92,8 @@ export class Api {
   issuePanel = (reporter: string, participants: string[]) =>
     this.get<IssuePanel>(`/issue-panel?${new URLSearchParams({ reporter, ...(participants.length ? { participants: participants.join(',') } : {}) })}`);
   portalMe = () => this.get<PortalMe>('/portal/me');
-  list = (entity: Entity, q: string, cursor?: string | null) =>
-    this.get<Page<RecordView>>(`/${plural(entity)}?${new URLSearchParams({ ...(q ? { q } : {}), ...(cursor ? { cursor } : {}), limit: '50' })}`);
+  list = (entity: Entity, q: string, cursor?: string | null, includeRemoved = false) =>
+    this.get<Page<RecordView>>(`/${plural(entity)}?${new URLSearchParams({ ...(q ? { q } : {}), ...(cursor ? { cursor } : {}), ...(includeRemoved ? { includeRemoved: 'true' } : {}), limit: '50' })}`);
   search = (entity: Entity, q: string, filters: SearchFilter[], cursor?: string | null) =>
     this.send<SearchPage>('POST', `/search/${plural(entity)}`, { q: q || null, filters, cursor: cursor ?? null, limit: 50 });
   record = (entity: Entity, id: string) => this.get<RecordView>(`/${plural(entity)}/${id}`);

@@ -90,6 +90,19 @@ public sealed class ServiceDeskDirectory
         }
     }
 
+    /// <summary>Puts back an organization removed earlier, under its old id (JSM ids are never reused, so this is the same one).</summary>
+    public void RestoreOrganization(SimulatedOrganization organization)
+    {
+        lock (_lock)
+        {
+            if (_organizations.All(o => o.Id != organization.Id))
+            {
+                _organizations.Add(organization);
+                _members[organization.Id] = [];
+            }
+        }
+    }
+
     public void RenameOrganization(string id, string name)
     {
         lock (_lock)

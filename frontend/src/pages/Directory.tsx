@@ -1,5 +1,6 @@
 import Button from '@atlaskit/button/new';
 import Heading from '@atlaskit/heading';
+import Lozenge from '@atlaskit/lozenge';
 import ProgressBar from '@atlaskit/progress-bar';
 import Tabs, { Tab, TabList, TabPanel } from '@atlaskit/tabs';
 import Textfield from '@atlaskit/textfield';
@@ -47,9 +48,11 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
   const [filterValue, setFilterValue] = useState('');
   // One filter per field, all of them must hold; applying a field's filter again replaces it.
   const [filters, setFilters] = useState<SearchFilter[]>([]);
+  const [showRemoved, setShowRemoved] = useState(false);
   const fields = useLoad(() => api.fields(entity), [entity]);
-  // Field filters go to the directory search (the search index); the plain list answers from PostgreSQL.
-  const page = useLoad<DirectoryPage>(() => (filters.length > 0 ? api.search(entity, query, filters) : api.list(entity, query)), [entity, query, filters]);
+  // Field filters go to the directory search (the search index, which holds what is in JSM); the plain list answers
+  // from PostgreSQL and can also show records the directory sync found gone from JSM.
+  const page = useLoad<DirectoryPage>(() => (filters.length > 0 ? api.search(entity, query, filters) : api.list(entity, query, null, showRemoved)), [entity, query, filters, showRemoved]);
   const [columnKeys, setColumnKeys] = useColumns(entity, fields.data);
   useEffect(() => {
     setMore(null);
@@ -110,6 +113,12 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
           })}
         </ul>
       )}
+      {filters.length === 0 && (
+        <label style={{ display: 'inline-flex', gap: 4, alignItems: 'center', marginTop: 8 }}>
+          <input type="checkbox" checked={showRemoved} onChange={(e) => setShowRemoved(e.target.checked)} />
+          Show {noun} removed from JSM
+        </label>
+      )}
       {page.data?.freshness && (
         <p style={subtle} data-testid="search-summary">
           {page.data.total} {noun} · {page.data.freshness.pendingChanges === 0 ? 'search index up to date' : `search index ${Math.ceil(page.data.freshness.lagSeconds)} s behind`}
@@ -151,7 +160,10 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
               {rows.map((r) => (
                 <tr key={r.id}>
                   <td style={cell}><input type="checkbox" aria-label={`Select ${r.name}`} checked={checked.has(r.id)} onChange={(e) => toggle(r.id, e.target.checked)} /></td>
-                  <td style={cell}><Button appearance="subtle" onClick={() => setSelected(r.id)} aria-label={`Open ${r.name}`}>{r.name}</Button></td>
+                  <td style={cell}>
+                    <Button appearance="subtle" onClick={() => setSelected(r.id)} aria-label={`Open ${r.name}`}>{r.name}</Button>
+                    {r.removedAt && <Lozenge appearance="removed">Removed from JSM</Lozenge>}
+                  </td>
                   <td style={cell}>{r.externalId}</td>
                   {columns.map((f) => <td key={f.id} style={cell}>{displayValue(f, r.values[f.key])}</td>)}
                 </tr>
@@ -161,7 +173,7 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
           {nextCursor && (
             <div style={{ marginTop: 8 }}>
               <Button onClick={async () => {
-                const next = filters.length > 0 ? await api.search(entity, query, filters, nextCursor) : await api.list(entity, query, nextCursor);
+                const next = filters.length > 0 ? await api.search(entity, query, filters, nextCursor) : await api.list(entity, query, nextCursor, showRemoved);
                 setMore({ values: [...(more?.values ?? []), ...next.values], nextCursor: next.nextCursor });
               }}>Load more</Button>
             </div>

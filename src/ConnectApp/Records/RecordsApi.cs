@@ -33,7 +33,7 @@ internal static class RecordsApi
             var group = api.MapGroup(entity == RecordEntity.Organization ? "/organizations" : "/customers")
                 .WithTags(entity == RecordEntity.Organization ? "Organizations" : "Customers")
                 .RequireAuthorization(RolesFeature.Agent);
-            group.MapGet("/", (Caller caller, AppDbContext db, string? q, string? cursor, int? limit, CancellationToken ct) => ListAsync(entity, caller, db, q, cursor, limit, ct))
+            group.MapGet("/", (Caller caller, AppDbContext db, string? q, string? cursor, int? limit, bool? includeRemoved, CancellationToken ct) => ListAsync(entity, caller, db, q, cursor, limit, includeRemoved, ct))
                 .Problems(ApiProblems.CursorMalformed);
             group.MapGet("/{id:guid}", (Guid id, Caller caller, HttpContext c, AppDbContext db, CancellationToken ct) => GetAsync(entity, id, caller, c, db, ct))
                 .Problems(CommonProblems.NotFound).ReturnsETag();
@@ -55,10 +55,15 @@ internal static class RecordsApi
     internal static readonly Problems.ProblemType[] WriteProblems =
         [CommonProblems.ValidationFailed, CommonProblems.NotFound, RecordProblems.ValuesMissing, RecordProblems.VersionMismatch, ApiProblems.PreconditionRequired, ApiProblems.IfMatchMalformed];
 
-    private static async Task<Ok<Page<RecordView>>> ListAsync(RecordEntity entity, Caller caller, AppDbContext db, string? q, string? cursor, int? limit, CancellationToken ct)
+    private static async Task<Ok<Page<RecordView>>> ListAsync(RecordEntity entity, Caller caller, AppDbContext db, string? q, string? cursor, int? limit, bool? includeRemoved, CancellationToken ct)
     {
         var size = Math.Clamp(limit ?? DefaultPageSize, 1, MaxPageSize);
         var query = db.Set<Record>().AsNoTracking().Where(r => r.Entity == entity);
+        if (includeRemoved != true)
+        {
+            query = query.Where(r => r.RemovedAt == null); // gone from JSM (the directory sync marked it): shown only when asked for
+        }
+
         if (!string.IsNullOrWhiteSpace(q))
         {
             var pattern = "%" + q.Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";

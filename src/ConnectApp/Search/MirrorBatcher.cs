@@ -77,7 +77,7 @@ internal sealed class MirrorBatcher(IServiceScopeFactory scopes, ILogger<MirrorB
         foreach (var gone in recordIds.Except(documents.Select(d => d.RecordId)))
         {
             await index.DeleteAsync(tenantId, gone, cancellationToken);
-            logger.LogInformation("Record {RecordId} is not in PostgreSQL; its document was removed", gone);
+            logger.LogInformation("Record {RecordId} is gone (or removed from JSM); its document was removed", gone);
         }
     }
 

@@ -55,7 +55,9 @@ internal static class SearchDocuments
 {
     public static async Task<List<IndexedRecord>> LoadAsync(AppDbContext db, IReadOnlyCollection<Guid> recordIds, CancellationToken cancellationToken)
     {
-        var records = await db.Set<Record>().AsNoTracking().Where(r => recordIds.Contains(r.Id)).ToListAsync(cancellationToken);
+        // A record the directory sync found gone from JSM keeps its values in PostgreSQL but leaves the index: the
+        // directory searches what is in JSM (the list endpoint shows removed records on request).
+        var records = await db.Set<Record>().AsNoTracking().Where(r => recordIds.Contains(r.Id) && r.RemovedAt == null).ToListAsync(cancellationToken);
         return await BuildAsync(db, records, cancellationToken);
     }
 

@@ -100,7 +100,12 @@ internal sealed class SearchReindexer(AppDbContext db, ISearchIndex index, TimeP
                 break;
             }
 
-            await index.UpsertAsync(run.TenantId, await SearchDocuments.BuildAsync(db, batch, cancellationToken), cancellationToken);
+            await index.UpsertAsync(run.TenantId, await SearchDocuments.BuildAsync(db, batch.Where(r => r.RemovedAt is null).ToList(), cancellationToken), cancellationToken);
+            foreach (var removed in batch.Where(r => r.RemovedAt is not null))
+            {
+                await index.DeleteAsync(run.TenantId, removed.Id, cancellationToken); // gone from JSM: not searchable (as the mirror does)
+            }
+
             run.Done += batch.Count;
             run.Total = Math.Max(run.Total, run.Done);
             run.LastRecordId = batch[^1].Id;
