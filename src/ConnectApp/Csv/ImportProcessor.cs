@@ -20,19 +20,9 @@ internal sealed class ImportProcessor(AppDbContext db, ImportWriter writer, Time
 {
     public async Task<HandlerResult> HandleAsync(ReadOnlyMemory<byte> body, MessageContext context, CancellationToken cancellationToken)
     {
-        ImportRequested? message;
-        try
+        if (!Commands.TryRead<ImportRequested>(body, context, m => m.ImportId, out var message, out var refusal))
         {
-            message = Contracts.Deserialize<ImportRequested>(body.Span);
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            return HandlerResult.Reject("Unreadable import.requested.v1: " + e.Message);
-        }
-
-        if (message is null || message.ImportId == Guid.Empty || message.TenantId != context.TenantId)
-        {
-            return HandlerResult.Reject("import.requested.v1 without an import id, or for another tenant than its header says.");
+            return refusal;
         }
 
         try

@@ -83,3 +83,36 @@ internal sealed record SyncRequested(Guid TenantId, Guid RunId) : IMessage
 {
     public static string Type => "sync.requested.v1";
 }
+
+/// <summary>
+/// Reads a command that names one run of work for a tenant (a purge, a sync, a reindex, an import): its contract, or a
+/// rejection — never retried, it would fail the same way — when it is unreadable, names no run, or names another tenant
+/// than the message header it arrived with.
+/// </summary>
+internal static class Commands
+{
+    public static bool TryRead<T>(ReadOnlyMemory<byte> body, Messaging.MessageContext context, Func<T, Guid> runId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? message, out Messaging.HandlerResult refusal)
+        where T : class, IMessage
+    {
+        refusal = default;
+        try
+        {
+            message = Contracts.Deserialize<T>(body.Span);
+        }
+        catch (JsonException e)
+        {
+            message = null;
+            refusal = Messaging.HandlerResult.Reject($"Unreadable {T.Type}: {e.Message}");
+            return false;
+        }
+
+        if (message is null || runId(message) == Guid.Empty || message.TenantId != context.TenantId)
+        {
+            message = null;
+            refusal = Messaging.HandlerResult.Reject($"{T.Type} without its id, or for another tenant than its header says.");
+            return false;
+        }
+
+        return true;
+    }
+}

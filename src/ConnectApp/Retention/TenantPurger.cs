@@ -215,19 +215,9 @@ internal sealed class PurgeRequestedHandler(TenantPurger purger, ILogger<PurgeRe
 {
     public async Task<HandlerResult> HandleAsync(ReadOnlyMemory<byte> body, MessageContext context, CancellationToken cancellationToken)
     {
-        PurgeRequested? message;
-        try
+        if (!Commands.TryRead<PurgeRequested>(body, context, m => m.PurgeId, out var message, out var refusal))
         {
-            message = Contracts.Deserialize<PurgeRequested>(body.Span);
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            return HandlerResult.Reject("Unreadable purge.requested.v1: " + e.Message);
-        }
-
-        if (message is null || message.PurgeId == Guid.Empty || message.TenantId != context.TenantId)
-        {
-            return HandlerResult.Reject("purge.requested.v1 without a purge id, or for another tenant than its header says.");
+            return refusal;
         }
 
         try

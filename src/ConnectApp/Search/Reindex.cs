@@ -152,19 +152,9 @@ internal sealed class ReindexHandler(SearchReindexer reindexer, ILogger<ReindexH
 {
     public async Task<HandlerResult> HandleAsync(ReadOnlyMemory<byte> body, MessageContext context, CancellationToken cancellationToken)
     {
-        ReindexRequested? message;
-        try
+        if (!Commands.TryRead<ReindexRequested>(body, context, m => m.RunId, out var message, out var refusal))
         {
-            message = Contracts.Deserialize<ReindexRequested>(body.Span);
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            return HandlerResult.Reject("Unreadable reindex.requested.v1: " + e.Message);
-        }
-
-        if (message is null || message.RunId == Guid.Empty || message.TenantId != context.TenantId)
-        {
-            return HandlerResult.Reject("reindex.requested.v1 without a run id, or for another tenant than its header says.");
+            return refusal;
         }
 
         try

@@ -11,19 +11,9 @@ internal sealed class SyncHandler(DirectorySyncer syncer, ILogger<SyncHandler> l
 {
     public async Task<HandlerResult> HandleAsync(ReadOnlyMemory<byte> body, MessageContext context, CancellationToken cancellationToken)
     {
-        SyncRequested? message;
-        try
+        if (!Commands.TryRead<SyncRequested>(body, context, m => m.RunId, out var message, out var refusal))
         {
-            message = Contracts.Deserialize<SyncRequested>(body.Span);
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            return HandlerResult.Reject("Unreadable sync.requested.v1: " + e.Message);
-        }
-
-        if (message is null || message.RunId == Guid.Empty || message.TenantId != context.TenantId)
-        {
-            return HandlerResult.Reject("sync.requested.v1 without a run id, or for another tenant than its header says.");
+            return refusal;
         }
 
         try
