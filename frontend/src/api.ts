@@ -122,6 +122,30 @@ export class Api {
   confirmDeletion = (confirmationToken: string, confirmationPhrase: string) =>
     this.send<Deletion>('POST', '/admin/data-deletion/confirm', { confirmationToken, confirmationPhrase });
   deletion = (id: string) => this.get<Deletion>(`/admin/data-deletion/${id}`);
+  syncRuns = () => this.get<SyncRun[]>('/admin/sync');
+  startSync = () => this.send<SyncRun>('POST', '/admin/sync');
+}
+
+/** A directory sync from JSM: its state, phase and counts (see README, "JSM directory sync"). */
+export interface SyncRun {
+  id: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  phase: string;
+  trigger: string;
+  fetched: number;
+  total: number | null;
+  done: number;
+  ratePerSecond: number;
+  etaSeconds: number | null;
+  created: number;
+  updated: number;
+  removed: number;
+  restored: number;
+  errors: number;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
 }
 
 /** Step one of deleting a site's data: what the admin must type back, and the one-time token that goes with it. */

@@ -217,6 +217,25 @@ public sealed class PagesTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task Configuration_DirectorySync_RunsASyncFromJsm_AndShowsWhatItDid()
+    {
+        var (site, _) = await SeedAsync();
+        site.Directory.Generate(organizations: 2, customers: 5, seed: 21); // JSM now has records the app has not read
+        await using var admin = await HostedPage.OpenAsync(fixture, fixture.HostPage(site, "configuration", "admin"));
+        var app = admin.App;
+        await app.GetByRole(AriaRole.Tab, new() { Name = "Directory sync" }).ClickAsync();
+        await Assertions.Expect(app.GetByRole(AriaRole.Table, new() { Name = "Recent syncs" })).ToContainTextAsync("install"); // the sync the install ran
+
+        await app.GetByRole(AriaRole.Button, new() { Name = "Sync now" }).ClickAsync();
+        await Assertions.Expect(app.GetByRole(AriaRole.Status).Filter(new() { HasText = "Last sync finished: 7 created" })).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Assertions.Expect(app.GetByRole(AriaRole.Table, new() { Name = "Recent syncs" })).ToContainTextAsync("admin");
+        await admin.ScreenshotAsync("configuration-directory-sync-admin-light");
+
+        var organizations = await fixture.Api(site).GetFromJsonAsync<JsonObject>("organizations");
+        Assert.Contains(site.Directory.Organizations[0].Name, organizations!["values"]!.AsArray().Select(o => o!["name"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task Configuration_YourData_DownloadsTheExport_ThenDeletesEverythingOnlyAfterThePhraseIsTypedBack()
     {
         var (site, _) = await SeedAsync();

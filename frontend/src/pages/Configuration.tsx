@@ -8,7 +8,7 @@ import Tabs, { Tab, TabList, TabPanel } from '@atlaskit/tabs';
 import Textfield from '@atlaskit/textfield';
 import { token } from '@atlaskit/tokens';
 import { useEffect, useRef, useState } from 'react';
-import { ApiError, type ApiToken, type Deletion, type DeletionRequested, type Entity, type FieldType, type FieldView, type LossyChange, type Visibility } from '../api';
+import { ApiError, type ApiToken, type Deletion, type DeletionRequested, type SyncRun, type Entity, type FieldType, type FieldView, type LossyChange, type Visibility } from '../api';
 import { ErrorMessage, Loading, subtle, Unlicensed, useLoad } from '../components/common';
 import { move } from '../forms';
 import type { PageContext } from '../shell';
@@ -34,11 +34,13 @@ export function Configuration({ api, licensed }: PageContext) {
           <Tab>Organization fields</Tab>
           <Tab>Customer fields</Tab>
           <Tab>API tokens</Tab>
+          <Tab>Directory sync</Tab>
           <Tab>Your data</Tab>
         </TabList>
         <TabPanel><FieldsAdmin api={api} entity="organization" /></TabPanel>
         <TabPanel><FieldsAdmin api={api} entity="customer" /></TabPanel>
         <TabPanel><ApiTokens api={api} /></TabPanel>
+        <TabPanel><DirectorySync api={api} /></TabPanel>
         <TabPanel><YourData api={api} /></TabPanel>
       </Tabs>
     </div>
@@ -558,6 +560,65 @@ function YourData({ api }: { api: PageContext['api'] }) {
             setError(e);
           }
         }}>Delete all data…</Button>
+      )}
+    </div>
+  );
+}
+
+/** The organizations and customers come from JSM: the latest syncs, and a way to run one now (progress until it ends). */
+function DirectorySync({ api }: { api: PageContext['api'] }) {
+  const runs = useLoad(() => api.syncRuns(), []);
+  const [error, setError] = useState<unknown>(null);
+  const latest = runs.data?.[0];
+  const active = latest !== undefined && (latest.status === 'queued' || latest.status === 'running');
+  useEffect(() => {
+    if (!active) return;
+    const timer = setTimeout(runs.reload, 1000); // poll while a sync is queued or running
+    return () => clearTimeout(timer);
+  }, [active, runs.data, runs.reload]);
+  return (
+    <div style={{ paddingTop: 12 }}>
+      <p>Organizations, customers and memberships are read from Jira Service Management when the app is installed and whenever you run a sync. Records JSM no longer has are marked removed; their values are kept.</p>
+      {error !== null && <ErrorMessage error={error} />}
+      <Button appearance="primary" isDisabled={active} onClick={async () => {
+        setError(null);
+        try {
+          await api.startSync();
+          runs.reload();
+        } catch (e) {
+          setError(e);
+        }
+      }}>Sync now</Button>
+      {latest && (
+        <p role="status" aria-live="polite" style={{ marginTop: 8 }}>
+          {active
+            ? `Syncing (${latest.phase}): ${latest.done} of ${latest.total ?? '?'} records${latest.etaSeconds ? `, about ${Math.ceil(latest.etaSeconds)} s left` : ''}.`
+            : latest.status === 'succeeded'
+              ? `Last sync finished: ${latest.created} created, ${latest.updated} updated, ${latest.removed} removed, ${latest.restored} restored.`
+              : `Last sync failed: ${latest.error ?? 'unknown error'}.`}
+        </p>
+      )}
+      {runs.loading && !runs.data ? <Loading label="Loading syncs" /> : runs.error ? <ErrorMessage error={runs.error} onReload={runs.reload} /> : (
+        <table style={{ borderCollapse: 'collapse', marginTop: 12 }} aria-label="Recent syncs">
+          <thead>
+            <tr>{['Started', 'Trigger', 'Status', 'Records', 'Created', 'Updated', 'Removed', 'Restored', 'Errors'].map((h) => <th key={h} scope="col" style={{ textAlign: 'left', padding: '4px 8px' }}>{h}</th>)}</tr>
+          </thead>
+          <tbody>
+            {(runs.data ?? []).map((r: SyncRun) => (
+              <tr key={r.id}>
+                <td style={{ padding: '4px 8px' }}>{new Date(r.startedAt ?? r.createdAt).toLocaleString()}</td>
+                <td style={{ padding: '4px 8px' }}>{r.trigger}</td>
+                <td style={{ padding: '4px 8px' }}><Lozenge appearance={r.status === 'succeeded' ? 'success' : r.status === 'failed' ? 'removed' : 'inprogress'}>{r.status}</Lozenge></td>
+                <td style={{ padding: '4px 8px' }}>{r.done}{r.total !== null ? ` / ${r.total}` : ''}</td>
+                <td style={{ padding: '4px 8px' }}>{r.created}</td>
+                <td style={{ padding: '4px 8px' }}>{r.updated}</td>
+                <td style={{ padding: '4px 8px' }}>{r.removed}</td>
+                <td style={{ padding: '4px 8px' }}>{r.restored}</td>
+                <td style={{ padding: '4px 8px' }}>{r.errors}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </div>
   );
