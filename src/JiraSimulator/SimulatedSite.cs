@@ -47,6 +47,15 @@ public sealed class SimulatedSite
     /// <summary>When set, the site answers permission checks with this status (429, 503, ...), as Jira does under load.</summary>
     public int? FailPermissionChecksWith { get; set; }
 
+    /// <summary>Personal data reporting: accounts Atlassian answers about, <c>closed</c> or <c>updated</c>.</summary>
+    public ConcurrentDictionary<string, string> AccountStatuses { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Every accountId the app has reported, in order.</summary>
+    public ConcurrentQueue<string> ReportedAccounts { get; } = new();
+
+    /// <summary>The <c>Cycle-Period</c> the report-accounts API answers with (seconds; 7 days, Atlassian's default).</summary>
+    public int ReportCyclePeriodSeconds { get; set; } = 7 * 24 * 3600;
+
     /// <summary>The app's Marketplace license on this site, as the license API reports it.</summary>
     public SimulatedLicense License { get; set; } = SimulatedLicense.Active;
 

@@ -167,6 +167,7 @@ public static class SimulatorEndpoints
         });
         rest.MapPost("/rest/api/3/permissions/check", PermissionsCheck.HandleAsync);
         rest.MapGet("/rest/atlassian-connect/1/addons/{appKey}", AppLicense.HandleAsync);
+        rest.MapPost("/rest/atlassian-connect/latest/report-accounts", AccountReports.HandleAsync);
         JsmApi.Map(rest);
         app.MapHostPages();
         return app;

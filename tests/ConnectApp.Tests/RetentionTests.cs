@@ -45,6 +45,7 @@ public sealed class InactivityRetentionApp() : RetentionAppBase(new Dictionary<s
 /// <summary>What a tenant is made of for these tests: every kind of tenant-owned row, through the real API.</summary>
 internal static class RetentionData
 {
+
     public static async Task<SimulatedSite> FillAsync(ConnectAppFixture app)
     {
         var site = await app.InstallSiteAsync();
@@ -163,6 +164,11 @@ public sealed class RetentionTests(RetentionApp fixture) : IClassFixture<Retenti
         // The other tenant: same counts (no policy in the way) and same checksums (through its own policy).
         Assert.Equal(keptCountsBefore.Where(c => c.Key != "outbox_messages"), (await TenantTableCounts.CountAsync(App.DatabaseConnectionString, keptId)).Where(c => c.Key != "outbox_messages"));
         Assert.Equal(keptBefore, await TenantRows.ChecksumAsync(App.DatabaseConnectionString, keptId));
+
+        // Meanwhile the daily personal data report job asked for the installed tenant's report, and the worker made it.
+        await TenantTableCounts.WaitAsync(
+            async () => await TenantTableCounts.ScalarAsync<long>(App.DatabaseConnectionString, "SELECT count(*) FROM tenants WHERE id = @t AND accounts_reported_at IS NOT NULL", ("t", keptId)) == 1,
+            TimeSpan.FromSeconds(30), "the kept tenant's personal data report");
         Assert.NotNull(await TenantRows.FindAsync(App.DatabaseConnectionString, kept.ClientKey));
 
         // The purge record: hash, dates, counts per table, reason; no clientKey or site anywhere in it.

@@ -23,6 +23,11 @@ internal sealed record JsmPage<T>(int Size, int Start, int Limit, bool IsLastPag
 /// <summary>One page of a Jira platform paged list (<c>startAt</c>/<c>maxResults</c>/<c>isLast</c>).</summary>
 internal sealed record JiraPage<T>(int StartAt, int MaxResults, long Total, bool IsLast, List<T>? Values);
 
+/// <summary>An account the report-accounts API answered about: <c>closed</c> (erase its personal data) or <c>updated</c> (refresh it).</summary>
+internal sealed record ReportedAccount(string AccountId, string Status);
+
+internal sealed record ReportedAccounts(IReadOnlyList<ReportedAccount>? Accounts);
+
 /// <summary>Jira did not give a usable answer after the retries (or answered with a status a retry cannot fix).</summary>
 internal sealed class JiraCallException(string message, HttpStatusCode? status = null, Exception? inner = null) : HttpRequestException(message, inner, status);
 
@@ -80,6 +85,50 @@ internal sealed class JsmClient(HttpClient http)
         }
 
         return users;
+    }
+
+    /// <summary>Atlassian's report-accounts API takes at most this many accounts per call.</summary>
+    public const int MaxReportedAccounts = 90;
+
+    /// <summary>
+    /// Personal data reporting (<c>POST /rest/atlassian-connect/latest/report-accounts</c>, at most
+    /// <see cref="MaxReportedAccounts"/> accounts): the accounts Atlassian says are closed or updated (none on 204), and
+    /// the reporting interval it asks for (<c>Cycle-Period</c>, seconds), when it says.
+    /// </summary>
+    public async Task<(IReadOnlyList<ReportedAccount> Accounts, int? CycleSeconds)> ReportAccountsAsync(
+        ConnectTenant tenant, IReadOnlyList<(string AccountId, DateTimeOffset UpdatedAt)> accounts, CancellationToken cancellationToken)
+    {
+        const string path = "rest/atlassian-connect/latest/report-accounts";
+        using var request = ConnectRequest.Create(tenant, HttpMethod.Post, path);
+        request.Content = JsonContent.Create(new { accounts = accounts.Select(a => new { accountId = a.AccountId, updatedAt = a.UpdatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture) }) });
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException
+            || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new JiraCallException($"Jira did not answer POST /{path}: {e.GetType().Name}", inner: e);
+        }
+
+        using (response)
+        {
+            var cycle = response.Headers.TryGetValues("Cycle-Period", out var values)
+                && int.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds : (int?)null;
+            if (response.StatusCode == HttpStatusCode.NoContent)
+            {
+                return ([], cycle);
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new JiraCallException($"Jira answered {(int)response.StatusCode} to POST /{path}", response.StatusCode);
+            }
+
+            var body = await response.Content.ReadFromJsonAsync<ReportedAccounts>(Json, cancellationToken);
+            return (body?.Accounts ?? [], cycle);
+        }
     }
 
     private async IAsyncEnumerable<IReadOnlyList<T>> PagesAsync<T>(ConnectTenant tenant, string path, bool experimental, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -45,13 +45,16 @@ internal static class Topology
     /// <summary>Retention scheduling (add or remove a tenant's purge trigger): quick, and never behind a running purge.</summary>
     public static readonly QueueSpec Retention = new("connectapp.retention", ["purge.schedule.*"], Prefetch: 8, Concurrency: 1);
 
+    /// <summary>Personal data reporting: one tenant's report (a few Jira calls, erasures) at a time.</summary>
+    public static readonly QueueSpec Privacy = new("connectapp.privacy", ["personal-data.report.*"], Prefetch: 1, Concurrency: 1);
+
     /// <summary>
     /// Directory syncs run for minutes and stay unacked until done (a killed worker's sync is redelivered and re-run,
     /// which is idempotent). Four at once per worker, so one big site's sync never holds up another site's.
     /// </summary>
     public static readonly QueueSpec Sync = new("connectapp.sync", ["sync.requested.*"], Prefetch: 4, Concurrency: 4);
 
-    public static readonly QueueSpec[] Queues = [Mirror, Imports, Reindex, Purge, Retention, Sync];
+    public static readonly QueueSpec[] Queues = [Mirror, Imports, Reindex, Purge, Retention, Sync, Privacy];
 
     public static async Task DeclareAsync(IChannel channel, CancellationToken cancellationToken)
     {

@@ -78,6 +78,12 @@ internal sealed record PurgeRequested(Guid TenantId, Guid PurgeId) : IMessage
     public static string Type => "purge.requested.v1";
 }
 
+/// <summary>Report the accountIds stored for a tenant to Atlassian and act on the answer (personal data reporting).</summary>
+internal sealed record AccountsReportRequested(Guid TenantId) : IMessage
+{
+    public static string Type => "personal-data.report.v1";
+}
+
 /// <summary>Run (or resume) a JSM directory sync of a tenant: one message per run (sync.requested.v1).</summary>
 internal sealed record SyncRequested(Guid TenantId, Guid RunId) : IMessage
 {

@@ -29,6 +29,8 @@ internal static class RetentionFeature
         services.AddScoped<TenantPurger>();
         services.AddKeyedScoped<IMessageHandler, PurgeRequestedHandler>(PurgeRequested.Type);
         services.AddKeyedScoped<IMessageHandler, PurgeScheduleHandler>(PurgeScheduleChanged.Type);
+        services.AddScoped<AccountReporter>();
+        services.AddKeyedScoped<IMessageHandler, AccountsReportHandler>(AccountsReportRequested.Type);
         services.AddHealthChecks().AddCheck<RetentionHealthCheck>("retention", tags: [HealthTags.Ready], timeout: TimeSpan.FromSeconds(5));
         if (role.RunsWorker())
         {

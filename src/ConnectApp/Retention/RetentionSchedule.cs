@@ -31,6 +31,13 @@ internal static class RetentionSchedule
     /// <summary>Daily at 03:17 UTC (off the hour, away from everyone else's cron).</summary>
     public const string SweepCron = "0 17 3 * * ?";
 
+    public static readonly JobKey AccountsReportJobKey = new("accounts-report", Group);
+
+    public static readonly TriggerKey AccountsReportTriggerKey = new("accounts-report-daily", Group);
+
+    /// <summary>Daily at 02:43 UTC: requests the personal data report of every installed tenant whose cycle is up.</summary>
+    public const string AccountsReportCron = "0 43 2 * * ?";
+
     public static TriggerKey PurgeTriggerKey(Guid tenantId) => new("purge-" + tenantId.ToString("N"), TenantTriggerGroup);
 
     public static void Declare(IQuartzBuilder quartz)
@@ -41,6 +48,11 @@ internal static class RetentionSchedule
             .WithIdentity(SweepTriggerKey)
             .ForJob(SweepJobKey)
             .WithCronSchedule(SweepCron, c => c.InTimeZone(TimeZoneInfo.Utc).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)));
+        quartz.AddJob<AccountsReportJob>(j => j.WithIdentity(AccountsReportJobKey).StoreDurably().WithDescription("Daily: personal data reports of the tenants whose reporting cycle is up"));
+        quartz.AddTrigger<AccountsReportJob>(t => t
+            .WithIdentity(AccountsReportTriggerKey)
+            .ForJob(AccountsReportJobKey)
+            .WithCronSchedule(AccountsReportCron, c => c.InTimeZone(TimeZoneInfo.Utc).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)));
     }
 
     /// <summary>The purge trigger of a tenant, due at <paramref name="due"/>; it fires once, at once if that time has passed.</summary>
@@ -220,5 +232,28 @@ internal sealed class RetentionLifecycleObserver(AppDbContext db) : ITenantLifec
         }
 
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Daily: a <c>personal-data.report.v1</c> through the outbox for every installed tenant never reported, or whose
+/// reporting cycle (Atlassian's <c>Cycle-Period</c>, else 7 days) is up; the worker's consumer does the reporting.
+/// </summary>
+internal sealed class AccountsReportJob(AppDbContext db, TimeProvider time, ILogger<AccountsReportJob> logger) : RetentionJob(logger)
+{
+    protected override async Task RunAsync(IJobExecutionContext context, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var tenants = await db.Set<Tenant>().AsNoTracking().Where(t => t.UninstalledAt == null)
+            .Select(t => new { t.Id, t.AccountsReportedAt, t.AccountsReportCycleSeconds }).ToListAsync(cancellationToken);
+        var due = tenants.Where(t => t.AccountsReportedAt is not { } reported
+            || reported + (t.AccountsReportCycleSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : AccountReporter.DefaultCycle) <= now).ToList();
+        foreach (var tenant in due)
+        {
+            OutboxInterceptor.Add(db, new AccountsReportRequested(tenant.Id));
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Personal data reports requested for {Count} tenant(s)", due.Count);
     }
 }

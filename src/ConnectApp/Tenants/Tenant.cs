@@ -45,6 +45,12 @@ internal sealed class Tenant
 
     public DateTimeOffset? UninstalledAt { get; set; }
 
+    /// <summary>When the accountIds the app stores for this site were last reported to Atlassian (personal data reporting).</summary>
+    public DateTimeOffset? AccountsReportedAt { get; set; }
+
+    /// <summary>The reporting interval Atlassian asked for (its <c>Cycle-Period</c> header), in seconds; null: the default, 7 days.</summary>
+    public int? AccountsReportCycleSeconds { get; set; }
+
     /// <summary>
     /// The last authenticated request (within an hour: see <see cref="TenantActivity"/>); with <see cref="UpdatedAt"/>
     /// (the last lifecycle callback) it tells the inactivity purge when the site last used the app.

@@ -964,6 +964,14 @@ namespace ConnectApp.Persistence.Migrations
                         .HasColumnName("id")
                         .HasDefaultValueSql("gen_random_uuid()");
 
+                    b.Property<int?>("AccountsReportCycleSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("accounts_report_cycle_seconds");
+
+                    b.Property<DateTimeOffset?>("AccountsReportedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("accounts_reported_at");
+
                     b.Property<string>("BaseUrl")
                         .IsRequired()
                         .HasMaxLength(2048)
