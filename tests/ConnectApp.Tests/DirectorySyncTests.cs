@@ -147,7 +147,7 @@ public sealed class DirectorySyncTests(ConnectAppFixture app)
         var all = await agent.GetAsync("api/organizations?includeRemoved=true").OkJsonAsync();
         var removed = Assert.Single(all["values"]!.AsArray(), v => v!["name"]!.GetValue<string>() == gone.Name)!;
         Assert.NotNull(removed["removedAt"]);
-        await WaitUntilAsync(async () => !(await SearchNamesAsync(agent)).Contains(gone.Name), "the removed organization leaves the search index");
+        await TenantTableCounts.WaitAsync(async () => !(await SearchNamesAsync(agent)).Contains(gone.Name), TimeSpan.FromSeconds(30), "the removed organization leaves the search index");
 
         // A reindex keeps it out too.
         using (var reindex = await admin.PostAsync("api/admin/search/reindex", null))
@@ -155,27 +155,17 @@ public sealed class DirectorySyncTests(ConnectAppFixture app)
             Assert.Equal(HttpStatusCode.Accepted, reindex.StatusCode);
         }
 
-        await WaitUntilAsync(async () => (await SearchNamesAsync(agent)).Count == 2, "the reindex");
+        await TenantTableCounts.WaitAsync(async () => (await SearchNamesAsync(agent)).Count == 2, TimeSpan.FromSeconds(30), "the reindex");
         Assert.DoesNotContain(gone.Name, await SearchNamesAsync(agent));
 
         // Back in JSM under the same id: listed and searchable again.
         site.Directory.RestoreOrganization(gone);
         Assert.Equal(1, (await SyncAsync(admin))["restored"]!.GetValue<int>());
-        await WaitUntilAsync(async () => (await SearchNamesAsync(agent)).Contains(gone.Name), "the restored organization back in the search index");
+        await TenantTableCounts.WaitAsync(async () => (await SearchNamesAsync(agent)).Contains(gone.Name), TimeSpan.FromSeconds(30), "the restored organization back in the search index");
     }
 
     private static async Task<List<string>> SearchNamesAsync(HttpClient agent) =>
         (await agent.SendJsonAsync(HttpMethod.Post, "api/search/organizations", new { }).OkJsonAsync())["values"]!.AsArray().Select(v => v!["name"]!.GetValue<string>()).ToList();
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(200);
-        }
-    }
 
     [Fact]
     public async Task Sync_UnderA429Storm_LosesAndDuplicatesNothing_AndStaysUnderThePerSiteCap()
