@@ -31,17 +31,17 @@ internal static class SearchMirrorBench
         var customers = Arg(args, 1, 1_000_000);
         var writeRate = Arg(args, 2, 500);
         var writeSeconds = Arg(args, 3, 30);
-        var root = FindRoot();
+        var root = BenchHost.FindRoot();
         var serverUrl = Environment.GetEnvironmentVariable("TEST_DATABASE_URL") ?? "postgres://app:app_pw@127.0.0.1:5432/appdb";
         var database = "connectapp_bench_" + Guid.NewGuid().ToString("N")[..10];
-        var admin = ToConnectionString(serverUrl);
+        var admin = BenchHost.ToConnectionString(serverUrl);
         await Exec(admin, $"CREATE DATABASE \"{database}\"");
         var databaseUrl = new UriBuilder(serverUrl) { Path = "/" + database }.Uri.ToString();
-        var db = ToConnectionString(databaseUrl);
+        var db = BenchHost.ToConnectionString(databaseUrl);
 
         // Optional: a superuser of the same server (scripts/services.sh's defaults), only to show plans without row-level security.
         var superuserUrl = Environment.GetEnvironmentVariable("BENCH_SUPERUSER_URL") ?? "postgres://postgres:postgres@127.0.0.1:5432/postgres";
-        string? superuser = superuserUrl.Length == 0 ? null : ToConnectionString(new UriBuilder(superuserUrl) { Path = "/" + database }.Uri.ToString());
+        string? superuser = superuserUrl.Length == 0 ? null : BenchHost.ToConnectionString(new UriBuilder(superuserUrl) { Path = "/" + database }.Uri.ToString());
         var vhost = "connectapp-bench-" + Guid.NewGuid().ToString("N")[..8];
         using var management = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:15672/") };
         management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes("guest:guest")));
@@ -519,31 +519,7 @@ internal static class SearchMirrorBench
         return await command.ExecuteScalarAsync();
     }
 
-    private static string FindRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ConnectApp.sln")))
-        {
-            dir = dir.Parent;
-        }
 
-        return dir?.FullName ?? throw new InvalidOperationException("run from inside the repository");
-    }
-
-    private static string ToConnectionString(string url)
-    {
-        var uri = new Uri(url);
-        var user = uri.UserInfo.Split(':', 2);
-        return new NpgsqlConnectionStringBuilder
-        {
-            Host = uri.Host,
-            Port = uri.Port > 0 ? uri.Port : 5432,
-            Database = uri.AbsolutePath.TrimStart('/'),
-            Username = Uri.UnescapeDataString(user[0]),
-            Password = user.Length > 1 ? Uri.UnescapeDataString(user[1]) : null,
-            MaxPoolSize = 100,
-        }.ConnectionString;
-    }
 
     private static async Task Exec(string connectionString, string sql)
     {

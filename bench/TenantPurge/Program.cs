@@ -29,12 +29,12 @@ internal static class TenantPurgeBench
         var customers = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
         var baselineSamples = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500;
         var organizations = Math.Max(1, customers / 10);
-        var root = FindRoot();
+        var root = BenchHost.FindRoot();
         var serverUrl = Environment.GetEnvironmentVariable("TEST_DATABASE_URL") ?? "postgres://app:app_pw@127.0.0.1:5432/appdb";
         var database = "connectapp_bench_" + Guid.NewGuid().ToString("N")[..10];
-        await Exec(ToConnectionString(serverUrl), $"CREATE DATABASE \"{database}\"");
+        await Exec(BenchHost.ToConnectionString(serverUrl), $"CREATE DATABASE \"{database}\"");
         var databaseUrl = new UriBuilder(serverUrl) { Path = "/" + database }.Uri.ToString();
-        var db = ToConnectionString(databaseUrl);
+        var db = BenchHost.ToConnectionString(databaseUrl);
         var vhost = "connectapp-bench-" + Guid.NewGuid().ToString("N")[..8];
         using var management = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:15672/") };
         management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes("guest:guest")));
@@ -175,7 +175,7 @@ internal static class TenantPurgeBench
             {
                 try
                 {
-                    await Exec(ToConnectionString(serverUrl), $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+                    await Exec(BenchHost.ToConnectionString(serverUrl), $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
                     break;
                 }
                 catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 30)
@@ -294,31 +294,7 @@ internal static class TenantPurgeBench
         return await command.ExecuteScalarAsync();
     }
 
-    private static string FindRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ConnectApp.sln")))
-        {
-            dir = dir.Parent;
-        }
 
-        return dir?.FullName ?? throw new InvalidOperationException("run from inside the repository");
-    }
-
-    private static string ToConnectionString(string url)
-    {
-        var uri = new Uri(url);
-        var user = uri.UserInfo.Split(':', 2);
-        return new NpgsqlConnectionStringBuilder
-        {
-            Host = uri.Host,
-            Port = uri.Port > 0 ? uri.Port : 5432,
-            Database = uri.AbsolutePath.TrimStart('/'),
-            Username = Uri.UnescapeDataString(user[0]),
-            Password = user.Length > 1 ? Uri.UnescapeDataString(user[1]) : null,
-            MaxPoolSize = 100,
-        }.ConnectionString;
-    }
 
     private static async Task Exec(string connectionString, string sql)
     {
