@@ -101,18 +101,7 @@ internal sealed class JsmClient(HttpClient http)
         const string path = "rest/atlassian-connect/latest/report-accounts";
         using var request = ConnectRequest.Create(tenant, HttpMethod.Post, path);
         request.Content = JsonContent.Create(new { accounts = accounts.Select(a => new { accountId = a.AccountId, updatedAt = a.UpdatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture) }) });
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, cancellationToken);
-        }
-        catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException
-            || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            throw new JiraCallException($"Jira did not answer POST /{path}: {e.GetType().Name}", inner: e);
-        }
-
-        using (response)
+        using (var response = await SendAsync(request, "POST /" + path, cancellationToken))
         {
             var cycle = response.Headers.TryGetValues("Cycle-Period", out var values)
                 && int.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds : (int?)null;
@@ -156,18 +145,7 @@ internal sealed class JsmClient(HttpClient http)
             request.Headers.Add("X-ExperimentalApi", "opt-in");
         }
 
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, cancellationToken);
-        }
-        catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException
-            || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            throw new JiraCallException($"Jira did not answer GET {PathOnly(pathAndQuery)}: {e.GetType().Name}", inner: e);
-        }
-
-        using (response)
+        using (var response = await SendAsync(request, "GET " + PathOnly(pathAndQuery), cancellationToken))
         {
             if (!response.IsSuccessStatusCode)
             {
@@ -176,6 +154,20 @@ internal sealed class JsmClient(HttpClient http)
 
             return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken)
                 ?? throw new JiraCallException($"Jira answered GET {PathOnly(pathAndQuery)} with an empty body");
+        }
+    }
+
+    /// <summary>Sends through the resilient client; no answer at all (after its retries and timeouts) is a <see cref="JiraCallException"/>.</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await http.SendAsync(request, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException
+            || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new JiraCallException($"Jira did not answer {call}: {e.GetType().Name}", inner: e);
         }
     }
 
