@@ -63,7 +63,7 @@ done
 
 log "signed install of the simulated site 'demo'"
 curl -fsS -X POST "http://127.0.0.1:$SIMULATOR_PORT/admin/sites/demo/install" >"$STATE/demo-site.json" || { echo "install failed; see .run/app.log" >&2; exit 1; }
-log "demo data: fields of every type, organizations, customers and values (Bogus, fixed seed)"
+log "demo data (Bogus, fixed seed): fields of every type made by the admin; organizations, customers and memberships put in the simulated JSM and brought over by a real directory sync; values set by an agent"
 curl -fsS -X POST "http://127.0.0.1:$SIMULATOR_PORT/admin/sites/demo/seed?organizations=25&customers=100" >"$STATE/demo-seed.json" || { echo "seeding failed; see .run/app.log" >&2; exit 1; }
 REPORTER=$(sed -n 's/.*"sampleReporter":"\([^"]*\)".*/\1/p' "$STATE/demo-seed.json")
 
@@ -81,7 +81,7 @@ ConnectApp is running (logs: .run/app.log, .run/simulator.log; stop: bash script
     http://127.0.0.1:$SIMULATOR_PORT/host
     Issue view      http://127.0.0.1:$SIMULATOR_PORT/host/demo/issue-view?as=agent&reporter=$REPORTER
     Portal          http://127.0.0.1:$SIMULATOR_PORT/host/demo/portal-profile?as=customer&customer=$REPORTER
-    Organization    http://127.0.0.1:$SIMULATOR_PORT/host/demo/organization?as=agent&organization=101
+    Organization    http://127.0.0.1:$SIMULATOR_PORT/host/demo/organization?as=agent&organization=1
     Directory       http://127.0.0.1:$SIMULATOR_PORT/host/demo/directory?as=agent
     Configuration   http://127.0.0.1:$SIMULATOR_PORT/host/demo/configuration?as=admin
 

@@ -2,7 +2,6 @@ using System.Security.Claims;
 using AtlassianConnect;
 using AtlassianConnect.Authentication;
 using AtlassianConnect.Forge;
-using ConnectApp.Api;
 using ConnectApp.Hosting;
 using ConnectApp.Problems;
 using Microsoft.Extensions.Options;
@@ -50,8 +49,7 @@ internal static class LicensingFeature
     });
 
     private static bool IsGuarded(IReadOnlyList<object> metadata, string route) =>
-        AppRoutes.IsApiOrLifecycle(route)
-        && route.StartsWith("/api", StringComparison.Ordinal)
+        new PathString(route).StartsWithSegments("/api") // lifecycle calls are Jira's, never refused
         && !metadata.OfType<AllowUnlicensedAttribute>().Any()
         && metadata.OfType<HttpMethodMetadata>().Any(m => m.HttpMethods.Any(h => !HttpMethods.IsGet(h) && !HttpMethods.IsHead(h) && !HttpMethods.IsOptions(h)));
 
