@@ -23,7 +23,7 @@ internal static class IssuePanelApi
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapGet("/issue-panel", GetAsync).WithTags("Issue panel").RequireAuthorization(RolesFeature.Agent).Problems(RecordProblems.IssuePanelAccounts);
 
-    private static async Task<Ok<IssuePanel>> GetAsync(string? reporter, string? participants, Caller caller, AppDbContext db, FieldCatalogCache catalogs, CancellationToken ct)
+    private static async Task<Ok<IssuePanel>> GetAsync(string? reporter, string? participants, Caller caller, AppDbContext db, FieldCatalogCache catalogs, PanelReader reader, CancellationToken ct)
     {
         var accounts = new[] { reporter }.Concat((participants ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             .Where(a => !string.IsNullOrWhiteSpace(a)).Select(a => a!.Trim()).Distinct(StringComparer.Ordinal).ToList();
@@ -32,22 +32,11 @@ internal static class IssuePanelApi
             throw RecordProblems.IssuePanelAccounts.Problem($"Give the reporter (and up to {MaxAccounts - 1} participants) as accountIds of at most 128 characters.");
         }
 
-        // One connection for the whole read (the tenant setting is sent once) and one query for the customers with
-        // their organizations; the field catalogs usually come from the cache. Two round trips in all.
-        await db.Database.OpenConnectionAsync(ct);
+        // The field catalogs usually come from the cache; the customers with their organizations are one round trip.
         var (organizationFields, customerFields) = await catalogs.GetBothAsync(caller.TenantId, db, ct);
-        var rows = await db.Set<Record>().AsNoTracking()
-            .Where(r => r.Entity == RecordEntity.Customer && accounts.Contains(r.ExternalId))
-            .Select(r => new
-            {
-                Record = r,
-                Organizations = db.Set<Membership>().Where(m => m.CustomerId == r.Id)
-                    .Join(db.Set<Record>(), m => m.OrganizationId, o => o.Id, (m, o) => o)
-                    .ToList(),
-            })
-            .ToListAsync(ct);
-        var customers = rows.Select(r => r.Record).ToList();
-        var memberships = rows.ToDictionary(r => r.Record.Id, r => r.Organizations.Select(o => o.Id).ToList());
+        var rows = await reader.ReadAsync(caller.TenantId, accounts, ct);
+        var customers = rows.Select(r => r.Customer).ToList();
+        var memberships = rows.ToDictionary(r => r.Customer.Id, r => r.Organizations.Select(o => o.Id).ToList());
         var organizations = rows.SelectMany(r => r.Organizations).DistinctBy(o => o.Id).OrderBy(o => o.Name, StringComparer.Ordinal).ToList();
 
         var people = accounts.Select(a => customers.FirstOrDefault(c => c.ExternalId == a) is { } c

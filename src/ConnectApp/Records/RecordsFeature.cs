@@ -13,7 +13,7 @@ namespace ConnectApp.Records;
 internal static class RecordsFeature
 {
     public static IServiceCollection AddRecords(this IServiceCollection services) =>
-        services.AddScoped<RecordWriter>().AddScoped<FieldTypeChange>();
+        services.AddScoped<RecordWriter>().AddScoped<FieldTypeChange>().AddSingleton<PanelReader>();
 
     public static IEndpointRouteBuilder MapRecordsEndpoints(this IEndpointRouteBuilder api)
     {
