@@ -63,6 +63,8 @@ step "log hygiene"
 if bash scripts/check-log-hygiene.sh "$RESULTS"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 step "Heroku: the buildpack's publish, then every Procfile line"
 if bash scripts/check-heroku.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+step "benchmark harness smoke (bench/run.sh --smoke: every row answers 2xx under load, ACE installs and serves)"
+if bash bench/run.sh --smoke >"$RESULTS/bench-smoke.log" 2>&1; then passed=$((passed + 1)); else tail -20 "$RESULTS/bench-smoke.log"; failed=$((failed + 1)); fi
 step "problem declarations"
 if bash scripts/check-problem-declarations.sh "$RESULTS"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 

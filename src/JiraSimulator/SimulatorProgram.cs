@@ -115,10 +115,17 @@ public static class SimulatorEndpoints
             return Results.Content(html.Append("</ul><p><a href=\"/host\">Local Jira host: every surface of the app, framed as Jira frames it</a></p>").ToString(), "text/html");
         });
 
-        app.MapPost("/admin/sites/{name}/install", async (string name, HttpContext context, SiteDirectory sites, ConnectAppInstaller installer, IHttpClientFactory clients) =>
+        // ?app=http://127.0.0.1:PORT installs another Connect app on loopback instead (bench/ installs ACE this way).
+        app.MapPost("/admin/sites/{name}/install", async (string name, string? app, HttpContext context, SiteDirectory sites, ConnectAppInstaller installer, IHttpClientFactory clients) =>
         {
+            if (app is not null && (!Uri.TryCreate(app, UriKind.Absolute, out var other) || !other.IsLoopback || other.Scheme != Uri.UriSchemeHttp))
+            {
+                return Results.Problem("app must be an http URL on loopback.", statusCode: 400);
+            }
+
             var site = sites.GetOrCreate(name, PublicBase(context));
-            using var response = await installer.InstallAsync(clients.CreateClient("app"), site, context.RequestAborted);
+            using var client = app is null ? clients.CreateClient("app") : new HttpClient { BaseAddress = new Uri(app.TrimEnd('/') + "/") };
+            using var response = await installer.InstallAsync(client, site, context.RequestAborted);
             return response.IsSuccessStatusCode
                 ? Results.Ok(new { site.Name, site.ClientKey, baseUrl = site.BaseUrl, installed = true })
                 : Results.Problem($"The app answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}", statusCode: 502);

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# One command for the HTTP throughput benchmark: every row loaded by the same tool (wrk), in the same run, on this
+# machine, at 2 and 50 connections, with ratios; results in bench/results/<date>.md.
+#   bash bench/run.sh [--large] [--smoke] [seconds=10]
+#     --large  also load 100,000 organizations and 1,000,000 customers into a second site (bench/load-large.sql)
+#              and measure the issue panel and the directory list there (the load takes a few minutes)
+#     --smoke  1 s per row at 2 connections, demo data only, results to .run/bench-smoke.md (what CI runs)
+# Rows: bare Kestrel (bench/BareKestrel, nothing of ours: the baseline), the app's descriptor (our pipeline, no
+# auth), /api/whoami (Connect JWT + tenant cache), the issue panel (demo; and large), the directory list, and
+# atlassian-connect-express's context-token route (bench/ace, installed on a simulated site through ACE's own
+# signed-install flow, its store in PostgreSQL).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LARGE=no; SMOKE=no; SECONDS_PER=10
+for arg in "$@"; do
+  case $arg in
+    --large) LARGE=yes;;
+    --smoke) SMOKE=yes;;
+    *) SECONDS_PER=$arg;;
+  esac
+done
+CONNECTIONS=(2 50)
+if [[ $SMOKE == yes ]]; then SECONDS_PER=1; CONNECTIONS=(2); LARGE=no; fi
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
+SIM=http://127.0.0.1:8090
+APP=http://127.0.0.1:8080
+BARE_PORT=8091
+ACE_PORT=8092
+DB_ADMIN=${DATABASE_URL:-postgres://app:app_pw@127.0.0.1:5432/appdb}
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  bash scripts/stop.sh --keep-services >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+log "stack: scripts/run.sh (app role all on :8080, Jira simulator on :8090, demo site seeded)"
+bash scripts/run.sh >/dev/null
+APP_PID=$(cat .run/app.pid)
+
+log "bare Kestrel on :$BARE_PORT"
+dotnet build bench/BareKestrel -c Release -nologo -v quiet >/dev/null
+ASPNETCORE_URLS=http://127.0.0.1:$BARE_PORT dotnet bench/BareKestrel/bin/Release/net10.0/BareKestrel.dll >.run/bare.log 2>&1 &
+pids+=($!)
+
+log "ACE on :$ACE_PORT (npm ci in bench/ace; its store in the database ace_bench)"
+(cd bench/ace && npm ci --no-audit --no-fund --silent >/dev/null)
+psql "$DB_ADMIN" -qc "DROP DATABASE IF EXISTS ace_bench" -c "CREATE DATABASE ace_bench" >/dev/null 2>&1
+ACE_DB=$(sed -E 's#/[^/?]+(\?.*)?$#/ace_bench#' <<<"$DB_ADMIN")
+(cd bench/ace && PORT=$ACE_PORT NODE_ENV=production DB_URL=$ACE_DB CONNECT_KEYS_CDN_URL=$SIM/connect-install-keys exec node app.js) >.run/ace.log 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$BARE_PORT/" >/dev/null 2>&1 && curl -fsS "http://127.0.0.1:$ACE_PORT/atlassian-connect.json" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fsS -X POST "$SIM/admin/sites/ace/install?app=http://127.0.0.1:$ACE_PORT" >/dev/null || { tail -20 .run/ace.log; echo "ACE install failed" >&2; exit 1; }
+
+REPORTER=$(sed -n 's/.*"sampleReporter":"\([^"]*\)".*/\1/p' .run/demo-seed.json)
+token() { curl -fsS "$SIM/admin/sites/$1/context-token${2:+?accountId=$2}"; }
+DEMO_TOKEN=$(token demo)
+ACE_TOKEN=$(token ace)
+
+LARGE_TOKEN=
+if [[ $LARGE == yes ]]; then
+  log "large site: install, demo fields, then 100,000 organizations and 1,000,000 customers by SQL"
+  curl -fsS -X POST "$SIM/admin/sites/large/install" >.run/large-site.json
+  curl -fsS -X POST "$SIM/admin/sites/large/seed?organizations=0&customers=0" >/dev/null
+  LARGE_TOKEN=$(token large)
+  CLIENT_KEY=$(jq -r .clientKey .run/large-site.json)
+  TENANT=$(psql "$DB_ADMIN" -Atc "SELECT id FROM tenants WHERE client_key = '$CLIENT_KEY'")
+  curl -fsS -H "Authorization: JWT $LARGE_TOKEN" "$APP/api/fields" >.run/large-fields.json
+  FIELDS=$(jq -c 'map({(.key): .id}) | add' .run/large-fields.json)
+  OPTIONS=$(jq -c 'map(select(.options != null) | {(.key): [.options[].id]}) | add' .run/large-fields.json)
+  start=$(date +%s)
+  psql "$DB_ADMIN" -q -v tenant="$TENANT" -v orgs=100000 -v customers=1000000 -v fields="$FIELDS" -v options="$OPTIONS" -f bench/load-large.sql >/dev/null
+  log "loaded in $(( $(date +%s) - start )) s"
+fi
+
+rows=()
+measure() { # name url token connections
+  local name=$1 url=$2 tok=$3 c=$4 args=()
+  [[ -n $tok ]] && args=(-H "Authorization: JWT $tok")
+  curl -fsS -o /dev/null "${args[@]}" "$url" || { echo "$name: $url did not answer 2xx" >&2; exit 1; }
+  wrk -t2 -c"$c" -d2s "${args[@]}" "$url" >/dev/null # warm-up: JIT, caches, prepared statements
+  wrk -t2 -c"$c" -d"${SECONDS_PER}s" --latency "${args[@]}" "$url" >".run/wrk-$name-$c.txt"
+  local rps p50 p99 errors
+  rps=$(awk '/Requests\/sec/ {print $2}' ".run/wrk-$name-$c.txt")
+  p50=$(awk '$1=="50%" {print $2}' ".run/wrk-$name-$c.txt")
+  p99=$(awk '$1=="99%" {print $2}' ".run/wrk-$name-$c.txt")
+  errors=$(grep -Eo 'Non-2xx or 3xx responses: [0-9]+' ".run/wrk-$name-$c.txt" | grep -Eo '[0-9]+$' || echo 0)
+  rows+=("$c|$name|$rps|$p50|$p99|$errors")
+  log "$name at $c connections: $rps requests/s, p99 $p99, non-2xx $errors"
+}
+
+for c in "${CONNECTIONS[@]}"; do
+  measure bare "http://127.0.0.1:$BARE_PORT/" "" "$c"
+  measure descriptor "$APP/atlassian-connect.json" "" "$c"
+  measure whoami "$APP/api/whoami" "$DEMO_TOKEN" "$c"
+  measure panel-demo "$APP/api/issue-panel?reporter=$REPORTER" "$DEMO_TOKEN" "$c"
+  measure directory-demo "$APP/api/customers?limit=50" "$DEMO_TOKEN" "$c"
+  if [[ $LARGE == yes ]]; then
+    measure panel-large "$APP/api/issue-panel?reporter=557058:large-777777" "$LARGE_TOKEN" "$c"
+    measure directory-large "$APP/api/customers?limit=50" "$LARGE_TOKEN" "$c"
+  fi
+  measure ace "http://127.0.0.1:$ACE_PORT/jwt" "$ACE_TOKEN" "$c"
+done
+RSS_MB=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$APP_PID/status")
+
+value() { local c=$1 name=$2; for r in "${rows[@]}"; do IFS='|' read -r rc rn rrps _ <<<"$r"; [[ $rc == "$c" && $rn == "$name" ]] && echo "$rrps"; done; return 0; }
+OUT=bench/results/$(date -u +%Y-%m-%d-%H%M).md
+[[ $SMOKE == yes ]] && OUT=.run/bench-smoke.md
+mkdir -p "$(dirname "$OUT")"
+{
+  echo "# HTTP throughput: one run, side by side"
+  echo
+  echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); commit $(git rev-parse --short HEAD)"
+  echo "- machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); wrk, the app, PostgreSQL, RabbitMQ, the simulator and ACE share it"
+  echo "- command: \`bash bench/run.sh $*\` (wrk -t2, ${SECONDS_PER} s per row after a 2 s warm-up)"
+  echo "- app: Release, role \`all\`; demo site (16 fields, 25 organizations, 100 customers)$([[ $LARGE == yes ]] && echo "; large site: 100,000 organizations, 1,000,000 customers with values of every type, 1-3 memberships each")"
+  echo "- peak RSS of the app process (role all) at the end: ${RSS_MB} MB"
+  echo
+  echo "| connections | row | requests/s | p50 | p99 | non-2xx | vs bare | vs ACE |"
+  echo "|---:|---|---:|---:|---:|---:|---:|---:|"
+  for r in "${rows[@]}"; do
+    IFS='|' read -r c name rps p50 p99 errors <<<"$r"
+    bare=$(value "$c" bare); acev=$(value "$c" ace)
+    echo "| $c | $name | $rps | $p50 | $p99 | $errors | $(awk -v a="$rps" -v b="$bare" 'BEGIN { printf "%.2f", a / b }') | $(awk -v a="$rps" -v b="$acev" 'BEGIN { printf "%.2f", a / b }') |"
+  done
+  echo
+  echo "Rows: bare = bench/BareKestrel (a minimal .NET 10 app, no logging); descriptor = GET /atlassian-connect.json (our"
+  echo "pipeline: middleware, request log line, no auth, no database); whoami = GET /api/whoami (Connect JWT, tenant"
+  echo "cache); panel = GET /api/issue-panel?reporter=… (JWT, cached role, field catalogs cached, one database round"
+  echo "trip); directory = GET /api/customers?limit=50 (first page by name); ace = atlassian-connect-express 11.5.3,"
+  echo "\`addon.checkValidToken()\` on a route that reads no data (ACE reads the tenant from its store per request)."
+} >"$OUT"
+log "results: $OUT"
+failed=$(for r in "${rows[@]}"; do IFS='|' read -r _ _ _ _ _ e <<<"$r"; echo "$e"; done | awk '{s += $1} END {print s + 0}')
+[[ $failed -eq 0 ]] || { echo "some rows answered non-2xx" >&2; exit 1; }
