@@ -4,6 +4,7 @@
 #   bash bench/run.sh [--large] [--smoke] [seconds=10]
 #     --large  also load 100,000 organizations and 1,000,000 customers into a second site (bench/load-large.sql)
 #              and measure the issue panel and the directory list there (the load takes a few minutes)
+#              (LARGE_ORGS / LARGE_CUSTOMERS change the sizes, e.g. for a quick try of the loader)
 #     --smoke  1 s per row at 2 connections, demo data only, results to .run/bench-smoke.md (what CI runs)
 # Rows: bare Kestrel (bench/BareKestrel, nothing of ours: the baseline), the app's descriptor (our pipeline, no
 # auth), /api/whoami (Connect JWT + tenant cache), the issue panel (demo; and large), the directory list, and
@@ -62,8 +63,11 @@ DEMO_TOKEN=$(token demo)
 ACE_TOKEN=$(token ace)
 
 LARGE_TOKEN=
+LARGE_ORGS=${LARGE_ORGS:-100000}
+LARGE_CUSTOMERS=${LARGE_CUSTOMERS:-1000000}
+LARGE_REPORTER=557058:large-$(( LARGE_CUSTOMERS * 7 / 9 ))
 if [[ $LARGE == yes ]]; then
-  log "large site: install, demo fields, then 100,000 organizations and 1,000,000 customers by SQL"
+  log "large site: install, demo fields, then $LARGE_ORGS organizations and $LARGE_CUSTOMERS customers by SQL"
   curl -fsS -X POST "$SIM/admin/sites/large/install" >.run/large-site.json
   curl -fsS -X POST "$SIM/admin/sites/large/seed?organizations=0&customers=0" >/dev/null
   LARGE_TOKEN=$(token large)
@@ -73,7 +77,7 @@ if [[ $LARGE == yes ]]; then
   FIELDS=$(jq -c 'map({(.key): .id}) | add' .run/large-fields.json)
   OPTIONS=$(jq -c 'map(select(.options != null) | {(.key): [.options[].id]}) | add' .run/large-fields.json)
   start=$(date +%s)
-  psql "$DB_ADMIN" -q -v tenant="$TENANT" -v orgs=100000 -v customers=1000000 -v fields="$FIELDS" -v options="$OPTIONS" -f bench/load-large.sql >/dev/null
+  psql "$DB_ADMIN" -q -v tenant="$TENANT" -v orgs="$LARGE_ORGS" -v customers="$LARGE_CUSTOMERS" -v fields="$FIELDS" -v options="$OPTIONS" -f bench/load-large.sql >/dev/null
   log "loaded in $(( $(date +%s) - start )) s"
 fi
 
@@ -100,7 +104,7 @@ for c in "${CONNECTIONS[@]}"; do
   measure panel-demo "$APP/api/issue-panel?reporter=$REPORTER" "$DEMO_TOKEN" "$c"
   measure directory-demo "$APP/api/customers?limit=50" "$DEMO_TOKEN" "$c"
   if [[ $LARGE == yes ]]; then
-    measure panel-large "$APP/api/issue-panel?reporter=557058:large-777777" "$LARGE_TOKEN" "$c"
+    measure panel-large "$APP/api/issue-panel?reporter=$LARGE_REPORTER" "$LARGE_TOKEN" "$c"
     measure directory-large "$APP/api/customers?limit=50" "$LARGE_TOKEN" "$c"
   fi
   measure ace "http://127.0.0.1:$ACE_PORT/jwt" "$ACE_TOKEN" "$c"
@@ -117,7 +121,7 @@ mkdir -p "$(dirname "$OUT")"
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); commit $(git rev-parse --short HEAD)"
   echo "- machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); wrk, the app, PostgreSQL, RabbitMQ, the simulator and ACE share it"
   echo "- command: \`bash bench/run.sh $*\` (wrk -t2, ${SECONDS_PER} s per row after a 2 s warm-up)"
-  echo "- app: Release, role \`all\`; demo site (16 fields, 25 organizations, 100 customers)$([[ $LARGE == yes ]] && echo "; large site: 100,000 organizations, 1,000,000 customers with values of every type, 1-3 memberships each")"
+  echo "- app: Release, role \`all\`; demo site (16 fields, 25 organizations, 100 customers)$([[ $LARGE == yes ]] && echo "; large site: $LARGE_ORGS organizations, $LARGE_CUSTOMERS customers with values of every type, 1-3 memberships each; panel reporter $LARGE_REPORTER")"
   echo "- peak RSS of the app process (role all) at the end: ${RSS_MB} MB"
   echo
   echo "| connections | row | requests/s | p50 | p99 | non-2xx | vs bare | vs ACE |"
