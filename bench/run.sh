@@ -31,8 +31,12 @@ BARE_PORT=8091
 ACE_PORT=8092
 DB_ADMIN=${DATABASE_URL:-postgres://app:app_pw@127.0.0.1:5432/appdb}
 pids=()
+LARGE_TENANT=
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  if [[ -n $LARGE_TENANT ]]; then # the large site's records (memberships go with them) do not stay in the local database
+    psql "$DB_ADMIN" -qc "SELECT set_config('app.tenant_id', '$LARGE_TENANT', false)" -c "DELETE FROM records" >/dev/null 2>&1 || true
+  fi
   bash scripts/stop.sh --keep-services >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -74,6 +78,7 @@ if [[ $LARGE == yes ]]; then
   LARGE_TOKEN=$(token large)
   CLIENT_KEY=$(jq -r .clientKey .run/large-site.json)
   TENANT=$(psql "$DB_ADMIN" -Atc "SELECT id FROM tenants WHERE client_key = '$CLIENT_KEY'")
+  LARGE_TENANT=$TENANT
   curl -fsS -H "Authorization: JWT $LARGE_TOKEN" "$APP/api/fields" >.run/large-fields.json
   FIELDS=$(jq -c 'map({(.key): .id}) | add' .run/large-fields.json)
   OPTIONS=$(jq -c 'map(select(.options != null) | {(.key): [.options[].id]}) | add' .run/large-fields.json)
