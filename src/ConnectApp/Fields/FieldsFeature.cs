@@ -13,7 +13,8 @@ internal static class FieldsFeature
 {
     public sealed record CreateFieldRequest(
         RecordEntity Entity, string Key, string Label, string? Description, FieldType Type, bool Required = false,
-        FieldVisibility Visibility = FieldVisibility.Agents, decimal? Min = null, decimal? Max = null, int? Decimals = null, IReadOnlyList<string>? Options = null);
+        FieldVisibility Visibility = FieldVisibility.Agents, decimal? Min = null, decimal? Max = null, int? Decimals = null, IReadOnlyList<string>? Options = null,
+        bool JqlSearchable = false);
 
     public sealed record ReorderRequest(RecordEntity Entity, IReadOnlyList<Guid> FieldIds);
 
@@ -80,7 +81,7 @@ internal static class FieldsFeature
 
     private static async Task<Created<FieldView>> CreateAsync(CreateFieldRequest body, Caller caller, HttpResponse response, FieldDefinitionWriter writer, CancellationToken ct)
     {
-        var field = await writer.CreateAsync(caller, new(body.Entity, body.Key, body.Label, body.Description, body.Type, body.Required, body.Visibility, body.Min, body.Max, body.Decimals, body.Options), ct);
+        var field = await writer.CreateAsync(caller, new(body.Entity, body.Key, body.Label, body.Description, body.Type, body.Required, body.Visibility, body.Min, body.Max, body.Decimals, body.Options, body.JqlSearchable), ct);
         ETags.Set(response, field.Version);
         return TypedResults.Created($"/api/fields/{field.Id}", FieldView.From(field));
     }

@@ -72,6 +72,8 @@ internal sealed class OutboxInterceptor : SaveChangesInterceptor
         var fields = new Dictionary<Guid, FieldChanged>();
         var memberships = new List<Membership>();
         var options = new List<FieldOption>();
+        var stamps = new Dictionary<Guid, JqlStampRequested>();
+        var aliases = new Dictionary<Guid, JqlAliasesChanged>();
         foreach (var entry in context.ChangeTracker.Entries())
         {
             if (entry.State is not (EntityState.Added or EntityState.Modified or EntityState.Deleted))
@@ -84,12 +86,19 @@ internal sealed class OutboxInterceptor : SaveChangesInterceptor
                 case Record r:
                     // A deleted record's message carries the next version, so it wins over any change before it.
                     records[r.Id] = new RecordChanged(r.TenantId, r.Id, r.Entity, entry.State == EntityState.Deleted ? r.Version + 1 : r.Version);
+                    if ((entry.State == EntityState.Added && r.ValuesJson != "{}") || (entry.State == EntityState.Modified && entry.Property(nameof(Record.ValuesJson)).IsModified))
+                    {
+                        stamps[r.Id] = new JqlStampRequested(r.TenantId, r.Id); // the JQL property of their (members') issues may be stale
+                    }
+
                     break;
                 case Membership m:
                     memberships.Add(m);
+                    stamps[m.CustomerId] = new JqlStampRequested(m.TenantId, m.CustomerId);
                     break;
                 case FieldDefinition f:
                     fields[f.Id] = new FieldChanged(f.TenantId, f.Id, f.Entity, f.Version);
+                    aliases[f.TenantId] = new JqlAliasesChanged(f.TenantId);
                     break;
                 case FieldOption o:
                     options.Add(o);
@@ -118,6 +127,16 @@ internal sealed class OutboxInterceptor : SaveChangesInterceptor
         }
 
         foreach (var message in fields.Values)
+        {
+            Add(context, message);
+        }
+
+        foreach (var message in stamps.Values)
+        {
+            Add(context, message);
+        }
+
+        foreach (var message in aliases.Values)
         {
             Add(context, message);
         }
