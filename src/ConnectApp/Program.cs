@@ -55,7 +55,7 @@ builder.Services
     .AddDescriptor()
     .AddAudit()
     .AddFields()
-    .AddRecords()
+    .AddRecords(configuration)
     .AddOutbox(configuration, role)
     .AddSearch(configuration)
     .AddSync()
