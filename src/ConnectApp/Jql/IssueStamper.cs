@@ -72,8 +72,8 @@ internal sealed class IssueStamper(AppDbContext db, JsmClient jsm, TenantStore t
     public async Task<int> QueueEveryoneAsync(Guid tenantId, CancellationToken cancellationToken)
     {
         var ids = await db.Database.SqlQueryRaw<Guid>("""
-            SELECT id AS "Value" FROM records WHERE entity = 'Customer' AND field_values <> '{}'::jsonb
-            UNION SELECT m.customer_id FROM memberships m JOIN records o ON o.id = m.organization_id WHERE o.field_values <> '{}'::jsonb
+            SELECT id AS "Value" FROM records WHERE entity = 'Customer' AND field_values <> jsonb_build_object()
+            UNION SELECT m.customer_id FROM memberships m JOIN records o ON o.id = m.organization_id WHERE o.field_values <> jsonb_build_object()
             UNION SELECT customer_id FROM jql_stamps
             """).ToListAsync(cancellationToken);
         foreach (var chunk in ids.Chunk(500))

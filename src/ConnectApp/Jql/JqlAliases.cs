@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using ConnectApp.Fields;
 using ConnectApp.Jira;
 using ConnectApp.Persistence;
+using Microsoft.EntityFrameworkCore;
 
 namespace ConnectApp.Jql;
 
@@ -21,27 +22,47 @@ internal sealed class JqlAliases(AppDbContext db, JsmClient jsm, IssueStamper st
             return false;
         }
 
-        var (organizationFields, customerFields) = await FieldCatalog.LoadBothAsync(db, cancellationToken);
-        var module = JqlProperty.Module(customerFields, organizationFields);
-        var current = (await jsm.DynamicModulesAsync(tenant, cancellationToken)).FirstOrDefault(m => m?["key"]?.ToString() == JqlProperty.ModuleKey);
-        if (JsonNode.DeepEquals(current?["keyConfigurations"], module?["keyConfigurations"]))
+        // One registration of a tenant at a time (several field changes arrive together): a session advisory lock on
+        // the connection this scope holds open, released in finally (and by PostgreSQL if the process dies).
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var lockKey = "jql-aliases:" + tenantId;
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock(hashtextextended({lockKey}, 0))", cancellationToken);
+        try
         {
-            return false;
-        }
+            var (organizationFields, customerFields) = await FieldCatalog.LoadBothAsync(db, cancellationToken);
+            var module = JqlProperty.Module(customerFields, organizationFields);
+            var current = (await jsm.DynamicModulesAsync(tenant, cancellationToken)).FirstOrDefault(m => m?["key"]?.ToString() == JqlProperty.ModuleKey);
+            if (JsonNode.DeepEquals(current?["keyConfigurations"], module?["keyConfigurations"]))
+            {
+                return false;
+            }
 
-        if (current is not null)
+            // Queued first: if the registration below fails, the retry finds the module still different and queues
+            // again (a customer whose property did not change costs nothing), so no change of the field set is lost.
+            var queued = await stamper.QueueEveryoneAsync(tenantId, cancellationToken);
+            if (current is not null)
+            {
+                await jsm.DeleteDynamicModulesAsync(tenant, [JqlProperty.ModuleKey], cancellationToken);
+            }
+
+            if (module is not null)
+            {
+                await jsm.RegisterDynamicModulesAsync(tenant, new JsonObject { ["jiraEntityProperties"] = new JsonArray(module) }, cancellationToken);
+            }
+
+            Log(tenantId, module, queued);
+            return true;
+        }
+        finally
         {
-            await jsm.DeleteDynamicModulesAsync(tenant, [JqlProperty.ModuleKey], cancellationToken);
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock(hashtextextended({lockKey}, 0))", CancellationToken.None);
+            await db.Database.CloseConnectionAsync();
         }
+    }
 
-        if (module is not null)
-        {
-            await jsm.RegisterDynamicModulesAsync(tenant, new JsonObject { ["jiraEntityProperties"] = new JsonArray(module) }, cancellationToken);
-        }
-
-        var queued = await stamper.QueueEveryoneAsync(tenantId, cancellationToken);
+    private void Log(Guid tenantId, JsonObject? module, int queued)
+    {
         logger.LogInformation("JQL aliases of tenant {TenantId} registered ({Extractions} extraction(s)); {Queued} customer(s) queued for stamping",
             tenantId, module?["keyConfigurations"]?[0]?["extractions"]?.AsArray().Count ?? 0, queued);
-        return true;
     }
 }
