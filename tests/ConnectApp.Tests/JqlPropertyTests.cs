@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using ConnectApp.Tests.Infrastructure;
 using JiraSimulator;
 
@@ -79,6 +81,39 @@ public sealed class JqlPropertyTests(ConnectAppFixture app)
             () => Task.FromResult(issue.Properties["connectapp.values"]["customer"]!.AsObject().ContainsKey("seats") is false),
             TimeSpan.FromSeconds(30), "the issues to be stamped without the field");
         Assert.Equal(2, Keys(site, "customer.tier = Silver").Count);
+    }
+
+    [Fact]
+    public async Task SimulatorSearch_AnswersItsJqlSubset_AndRefusesTheRestWithJirasErrorMessages()
+    {
+        var site = await app.InstallSiteAsync();
+        site.Issues.Add(Reporter, ["Globex"], "done");
+        site.Issues.Add(Reporter, [], "new");
+
+        async Task<(HttpStatusCode Status, JsonNode Body)> SearchAsync(string jql)
+        {
+            const string path = "/rest/api/3/search/jql";
+            var claims = AtlassianConnect.ConnectJwt.RequestClaims(site.AppKey!, AtlassianConnect.QueryStringHash.Compute("POST", path), DateTimeOffset.UtcNow, TimeSpan.FromMinutes(3), null);
+            using var client = app.Simulator.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { BaseAddress = site.BaseUrl });
+            using var request = new HttpRequestMessage(HttpMethod.Post, path.TrimStart('/')) { Content = JsonContent.Create(new { jql, maxResults = 1 }) };
+            request.Headers.TryAddWithoutValidation("Authorization", "JWT " + AtlassianConnect.ConnectJwt.CreateSymmetric(claims, site.SharedSecret!));
+            using var response = await client.SendAsync(request);
+            return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
+        }
+
+        var (status, page) = await SearchAsync($"reporter = \"{Reporter}\" AND statusCategory != Done ORDER BY created DESC");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("SD-2", Assert.Single(page["issues"]!.AsArray())!["key"]!.GetValue<string>());
+        (status, page) = await SearchAsync("Organizations = Globex");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(page["isLast"]!.GetValue<bool>());
+
+        foreach (var outside in new[] { "reporter = a OR reporter = b", "assignee = x", "customer.tier = Gold", "summary ~ \"unterminated" })
+        {
+            (status, page) = await SearchAsync(outside);
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.NotEmpty(page["errorMessages"]!.AsArray());
+        }
     }
 
     private static int Extractions(SimulatedSite site) =>

@@ -313,7 +313,7 @@ function JqlCheckbox({ id, entity, fieldKey, checked, onChange }: { id: string; 
       <Checkbox id={id} label="Searchable in JQL" isChecked={checked} onChange={(e) => onChange(e.target.checked)} aria-describedby={`${id}-help`} />
       <p id={`${id}-help`} style={{ ...subtle, margin: '2px 0 0 24px' }}>
         Agents can then search with {entity}.{fieldKey} (=, ~, &lt;, &gt;). The values are written into a property of each request the customer
-        reported, and entity properties can be read by any user of the site who can see the request — customers included.
+        reported, and entity properties can be read by any user of the site who can see the request, whatever the field's visibility here.
       </p>
     </div>
   );

@@ -11,6 +11,11 @@ namespace ConnectApp.Fields;
 /// <summary>Field definitions: agents read them, admins manage them (the type change, which rewrites values, is in Records).</summary>
 internal static class FieldsFeature
 {
+    /// <summary>
+    /// A new field. <c>jqlSearchable</c>: its values become the JQL alias <c>customer.&lt;key&gt;</c> /
+    /// <c>organization.&lt;key&gt;</c>, written into a property of the reporters' issues — entity properties are readable by
+    /// any user of the site who can see the issue, whatever the field's visibility.
+    /// </summary>
     public sealed record CreateFieldRequest(
         RecordEntity Entity, string Key, string Label, string? Description, FieldType Type, bool Required = false,
         FieldVisibility Visibility = FieldVisibility.Agents, decimal? Min = null, decimal? Max = null, int? Decimals = null, IReadOnlyList<string>? Options = null,
@@ -24,6 +29,11 @@ internal static class FieldsFeature
 
     public sealed record OptionOrderRequest(IReadOnlyList<Guid> OptionIds);
 
+    private const string JqlSearchableText =
+        "jqlSearchable: the field's values become the JQL alias customer.<key> / organization.<key>, written into the issue property "
+        + "connectapp.values of the issues the customer (a member of the organization) reported. Entity properties can be read by any user of the "
+        + "site who can see the issue, whatever the field's visibility here: mark a field searchable only if that is acceptable.";
+
     public static IServiceCollection AddFields(this IServiceCollection services) =>
         services.AddScoped<FieldDefinitionWriter>().AddSingleton<FieldCatalogCache>();
 
@@ -35,8 +45,8 @@ internal static class FieldsFeature
         read.MapGet("/{id:guid}/history", HistoryAsync).WithTags("History").Problems(CommonProblems.NotFound);
 
         var admin = api.MapAdminFieldsGroup();
-        admin.MapPost("/", CreateAsync).Problems(CommonProblems.ValidationFailed, FieldProblems.Limit, FieldProblems.KeyTaken).ReturnsETag();
-        admin.MapPatch("/{id:guid}", UpdateAsync).Problems(CommonProblems.ValidationFailed, CommonProblems.NotFound, FieldProblems.VersionMismatch, ApiProblems.PreconditionRequired, ApiProblems.IfMatchMalformed).ReturnsETag();
+        admin.MapPost("/", CreateAsync).WithDescription(JqlSearchableText).Problems(CommonProblems.ValidationFailed, FieldProblems.Limit, FieldProblems.KeyTaken).ReturnsETag();
+        admin.MapPatch("/{id:guid}", UpdateAsync).WithDescription(JqlSearchableText).Problems(CommonProblems.ValidationFailed, CommonProblems.NotFound, FieldProblems.VersionMismatch, ApiProblems.PreconditionRequired, ApiProblems.IfMatchMalformed).ReturnsETag();
         admin.MapPut("/order", ReorderAsync).Problems(CommonProblems.NotFound, FieldProblems.ReorderMismatch);
         var options = admin.MapGroup("/{id:guid}/options")
             .Problems(CommonProblems.NotFound, FieldProblems.VersionMismatch, ApiProblems.PreconditionRequired, ApiProblems.IfMatchMalformed)
