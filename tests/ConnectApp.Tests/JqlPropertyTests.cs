@@ -84,6 +84,29 @@ public sealed class JqlPropertyTests(ConnectAppFixture app)
     }
 
     [Fact]
+    public async Task SiteWithoutSearchableFields_QueuesNoStamping_AndCallsNoJiraIssueApi()
+    {
+        var site = await app.InstallSiteAsync();
+        var admin = app.As(site, SiteRole.Admin);
+        var agent = app.As(site, SiteRole.Agent);
+        await admin.SendJsonAsync(HttpMethod.Post, "api/admin/fields", new { entity = "customer", key = "tier", label = "Tier", type = "text" }).OkJsonAsync(HttpStatusCode.Created);
+        var org = await agent.SendJsonAsync(HttpMethod.Post, "api/organizations", new { jsmId = "5", name = "Plain" }).OkJsonAsync(HttpStatusCode.Created);
+        await agent.SendJsonAsync(HttpMethod.Post, "api/customers", new { accountId = Reporter, name = "Plain Reporter", organizationIds = new[] { org["id"]!.GetValue<string>() }, values = new { tier = "Gold" } })
+            .OkJsonAsync(HttpStatusCode.Created);
+        var (issue, answers) = await site.CreateIssueAsync(Reporter);
+        Assert.Equal([HttpStatusCode.Accepted], answers);
+
+        var tenantId = (await TenantRows.FindAsync(app.DatabaseConnectionString, site.ClientKey))!.Id;
+        await TenantTableCounts.WaitAsync(
+            async () => await TenantTableCounts.ScalarAsync<long>(app.DatabaseConnectionString, "SELECT count(*) FROM outbox_messages WHERE tenant_id = @t AND applied_at IS NULL", ("t", tenantId)) == 0,
+            TimeSpan.FromSeconds(30), "the site's background work");
+        Assert.Equal(0L, await TenantTableCounts.ScalarAsync<long>(app.DatabaseConnectionString, "SELECT count(*) FROM outbox_messages WHERE tenant_id = @t AND type = 'jql.stamp.v1'", ("t", tenantId)));
+        Assert.Empty(site.Issues.DynamicModules);
+        Assert.Equal(0, site.Issues.PropertyWrites + site.Issues.SearchCalls);
+        Assert.Empty(issue.Properties);
+    }
+
+    [Fact]
     public async Task SimulatorSearch_AnswersItsJqlSubset_AndRefusesTheRestWithJirasErrorMessages()
     {
         var site = await app.InstallSiteAsync();

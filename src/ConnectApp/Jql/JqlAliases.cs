@@ -12,11 +12,22 @@ namespace ConnectApp.Jql;
 /// replaced (DELETE by key, then POST) when the searchable fields changed, removed when none is left. When it changed,
 /// every customer's issues are queued to be stamped again.
 /// </summary>
-internal sealed class JqlAliases(AppDbContext db, JsmClient jsm, IssueStamper stamper, ILogger<JqlAliases> logger)
+internal sealed class JqlAliases(AppDbContext db, JsmClient jsm, IssueStamper stamper, TimeProvider time, ILogger<JqlAliases> logger)
 {
+    /// <summary>No module: what <see cref="JqlRegistration.ModuleHash"/> says when none is registered.</summary>
+    public const string NoModule = "none";
+
     /// <summary>True when the site's module changed.</summary>
     public async Task<bool> RegisterAsync(Guid tenantId, CancellationToken cancellationToken)
     {
+        var (organizationFields, customerFields) = await FieldCatalog.LoadBothAsync(db, cancellationToken);
+        var wanted = JqlProperty.Module(customerFields, organizationFields);
+        var registered = await db.Set<JqlRegistration>().AsNoTracking().SingleOrDefaultAsync(cancellationToken);
+        if ((registered?.ModuleHash ?? NoModule) == (wanted is null ? NoModule : JqlProperty.Hash(wanted)))
+        {
+            return false; // as registered (or nothing searchable, and nothing registered): no Jira call
+        }
+
         if (await stamper.FindTenantAsync(tenantId, cancellationToken) is not { } tenant)
         {
             return false;
@@ -29,11 +40,12 @@ internal sealed class JqlAliases(AppDbContext db, JsmClient jsm, IssueStamper st
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock(hashtextextended({lockKey}, 0))", cancellationToken);
         try
         {
-            var (organizationFields, customerFields) = await FieldCatalog.LoadBothAsync(db, cancellationToken);
+            (organizationFields, customerFields) = await FieldCatalog.LoadBothAsync(db, cancellationToken); // under the lock: the latest
             var module = JqlProperty.Module(customerFields, organizationFields);
             var current = (await jsm.DynamicModulesAsync(tenant, cancellationToken)).FirstOrDefault(m => m?["key"]?.ToString() == JqlProperty.ModuleKey);
             if (JsonNode.DeepEquals(current?["keyConfigurations"], module?["keyConfigurations"]))
             {
+                await RememberAsync(tenantId, module, cancellationToken);
                 return false;
             }
 
@@ -50,6 +62,7 @@ internal sealed class JqlAliases(AppDbContext db, JsmClient jsm, IssueStamper st
                 await jsm.RegisterDynamicModulesAsync(tenant, new JsonObject { ["jiraEntityProperties"] = new JsonArray(module) }, cancellationToken);
             }
 
+            await RememberAsync(tenantId, module, cancellationToken);
             Log(tenantId, module, queued);
             return true;
         }
@@ -58,6 +71,23 @@ internal sealed class JqlAliases(AppDbContext db, JsmClient jsm, IssueStamper st
             await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock(hashtextextended({lockKey}, 0))", CancellationToken.None);
             await db.Database.CloseConnectionAsync();
         }
+    }
+
+    private async Task RememberAsync(Guid tenantId, JsonObject? module, CancellationToken cancellationToken)
+    {
+        var hash = module is null ? NoModule : JqlProperty.Hash(module);
+        var row = await db.Set<JqlRegistration>().SingleOrDefaultAsync(cancellationToken);
+        if (row is null)
+        {
+            db.Set<JqlRegistration>().Add(new JqlRegistration { TenantId = tenantId, ModuleHash = hash, RegisteredAt = time.GetUtcNow() });
+        }
+        else
+        {
+            row.ModuleHash = hash;
+            row.RegisteredAt = time.GetUtcNow();
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     private void Log(Guid tenantId, JsonObject? module, int queued)

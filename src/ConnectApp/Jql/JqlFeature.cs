@@ -1,5 +1,6 @@
 using ConnectApp.Messaging;
 using ConnectApp.Outbox;
+using ConnectApp.Tenants;
 
 namespace ConnectApp.Jql;
 
@@ -13,6 +14,7 @@ internal static class JqlFeature
         services
             .AddScoped<IssueStamper>()
             .AddScoped<JqlAliases>()
+            .AddScoped<ITenantLifecycleObserver, JqlOnInstall>()
             .AddKeyedScoped<IMessageHandler, JqlStampHandler>(JqlStampRequested.Type)
             .AddKeyedScoped<IMessageHandler, JqlAliasesHandler>(JqlAliasesChanged.Type);
 }

@@ -119,7 +119,7 @@ internal sealed class RequestCounter(JiraClient jira, IMemoryCache cache, IOptio
         var task = jira.ApproximateCountAsync(tenant, jql, CancellationToken.None);
         if (cacheFor > TimeSpan.Zero)
         {
-            cache.Set(key, task, cacheFor);
+            cache.Set(key, task, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = cacheFor, Size = 1 });
             _ = task.ContinueWith(t => cache.Remove(key), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 

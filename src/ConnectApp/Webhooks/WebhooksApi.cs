@@ -46,7 +46,7 @@ internal static class WebhooksApi
             .RequireAuthorization(Policy)
             .DisableAntiforgery()
             .Accepts<JsonObject>("application/json")
-            .Problems(WebhookProblems.Malformed, PersistenceProblems.Unavailable);
+            .Problems(WebhookProblems.Malformed, PersistenceProblems.Unavailable, ApiTokens.ApiTokenProblems.NotAllowed, ApiTokens.ApiTokenProblems.RateLimited); // an integration's API token is refused before the policy
 
     private static async Task<Results<Accepted, Ok>> ReceiveAsync(HttpContext context, AppDbContext db, TimeProvider time, IOptions<WebhookOptions> options, ILoggerFactory loggers)
     {

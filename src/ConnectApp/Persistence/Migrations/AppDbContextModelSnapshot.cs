@@ -435,6 +435,28 @@ namespace ConnectApp.Persistence.Migrations
                     b.ToTable("field_options", (string)null);
                 });
 
+            modelBuilder.Entity("ConnectApp.Jql.JqlRegistration", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("ModuleHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("module_hash");
+
+                    b.Property<DateTimeOffset>("RegisteredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("registered_at");
+
+                    b.HasKey("TenantId")
+                        .HasName("pk_jql_registrations");
+
+                    b.ToTable("jql_registrations", (string)null);
+                });
+
             modelBuilder.Entity("ConnectApp.Jql.JqlStamp", b =>
                 {
                     b.Property<Guid>("CustomerId")
@@ -1272,6 +1294,16 @@ namespace ConnectApp.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_field_options_field_definitions_field_id");
+                });
+
+            modelBuilder.Entity("ConnectApp.Jql.JqlRegistration", b =>
+                {
+                    b.HasOne("ConnectApp.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_jql_registrations_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("ConnectApp.Jql.JqlStamp", b =>

@@ -14,8 +14,8 @@ using NpgsqlTypes;
 namespace ConnectApp.Persistence.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261124122208_WebhooksAndJqlProperties")]
-    partial class WebhooksAndJqlProperties
+    [Migration("20261124130904_WebhooksAndJql")]
+    partial class WebhooksAndJql
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -436,6 +436,28 @@ namespace ConnectApp.Persistence.Migrations
                         .HasDatabaseName("ix_field_options_tenant_id_field_id_position");
 
                     b.ToTable("field_options", (string)null);
+                });
+
+            modelBuilder.Entity("ConnectApp.Jql.JqlRegistration", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("ModuleHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("module_hash");
+
+                    b.Property<DateTimeOffset>("RegisteredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("registered_at");
+
+                    b.HasKey("TenantId")
+                        .HasName("pk_jql_registrations");
+
+                    b.ToTable("jql_registrations", (string)null);
                 });
 
             modelBuilder.Entity("ConnectApp.Jql.JqlStamp", b =>
@@ -1275,6 +1297,16 @@ namespace ConnectApp.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_field_options_field_definitions_field_id");
+                });
+
+            modelBuilder.Entity("ConnectApp.Jql.JqlRegistration", b =>
+                {
+                    b.HasOne("ConnectApp.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_jql_registrations_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("ConnectApp.Jql.JqlStamp", b =>

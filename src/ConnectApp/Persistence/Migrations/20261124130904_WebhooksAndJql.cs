@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace ConnectApp.Persistence.Migrations
 {
     /// <inheritdoc />
-    public partial class WebhooksAndJqlProperties : Migration
+    public partial class WebhooksAndJql : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -17,6 +17,25 @@ namespace ConnectApp.Persistence.Migrations
                 type: "boolean",
                 nullable: false,
                 defaultValue: false);
+
+            migrationBuilder.CreateTable(
+                name: "jql_registrations",
+                columns: table => new
+                {
+                    tenant_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    module_hash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    registered_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_jql_registrations", x => x.tenant_id);
+                    table.ForeignKey(
+                        name: "fk_jql_registrations_tenants_tenant_id",
+                        column: x => x.tenant_id,
+                        principalTable: "tenants",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
 
             migrationBuilder.CreateTable(
                 name: "jql_stamps",
@@ -90,6 +109,9 @@ namespace ConnectApp.Persistence.Migrations
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "jql_registrations");
+
             migrationBuilder.DropTable(
                 name: "jql_stamps");
 
