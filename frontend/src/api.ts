@@ -10,6 +10,8 @@ export interface FieldView {
   id: string; entity: Entity; key: string; label: string; description: string | null; type: FieldType; required: boolean;
   visibility: Visibility; position: number; archived: boolean; min: number | null; max: number | null; decimals: number | null;
   version: number; options: OptionView[] | null;
+  /** Its values go into the JQL property of the reporters' issues (customer.<key> / organization.<key>): readable by any user of the site who can see the issue. */
+  jqlSearchable?: boolean;
 }
 export interface RecordView {
   id: string; entity: Entity; externalId: string; name: string; email: string | null; version: number;
@@ -25,6 +27,13 @@ export interface SearchPage extends Page<RecordView> { total: number; freshness:
 export interface IssuePanel {
   people: { accountId: string; customer: RecordView | null }[];
   organizations: RecordView[]; customerFields: FieldView[]; organizationFields: FieldView[];
+  requestCounts: RequestCounts;
+}
+/** Open and closed requests from Jira; available false (reason jira-slow, jira-unavailable, no-reporter) when the panel did not wait for them. */
+export interface RequestCounts {
+  available: boolean; reason: string | null;
+  reporter: { open: number; closed: number } | null;
+  organizations: { organizationId: string; name: string; open: number; closed: number }[] | null;
 }
 export interface PortalMe { customer: RecordView | null; organizations: RecordView[]; customerFields: FieldView[]; organizationFields: FieldView[] }
 export interface HistoryEntry {
@@ -102,7 +111,7 @@ export class Api {
   history = (entity: Entity, id: string) => this.get<{ entries: HistoryEntry[]; nextBefore: number | null }>(`/${plural(entity)}/${id}/history`);
   restore = (entryId: number) => this.send<RecordView>('POST', `/history/${entryId}/restore`);
   createField = (field: Partial<Omit<FieldView, 'options'>> & { options?: string[] }) => this.send<FieldView>('POST', '/admin/fields', field);
-  updateField = (field: FieldView, change: Partial<Pick<FieldView, 'label' | 'description' | 'required' | 'visibility' | 'archived' | 'min' | 'max' | 'decimals'>>) =>
+  updateField = (field: FieldView, change: Partial<Pick<FieldView, 'label' | 'description' | 'required' | 'visibility' | 'archived' | 'min' | 'max' | 'decimals' | 'jqlSearchable'>>) =>
     this.send<FieldView>('PATCH', `/admin/fields/${field.id}`, change, { ifMatch: field.version });
   addOption = (field: FieldView, label: string) => this.send<FieldView>('POST', `/admin/fields/${field.id}/options`, { label }, { ifMatch: field.version });
   updateOption = (field: FieldView, optionId: string, change: { label?: string; retired?: boolean }) =>

@@ -23,8 +23,8 @@ describe('atlassian-connect.json', () => {
   ajv.addSchema(schema, 'manifest');
   const moduleTypes = Object.keys(descriptor.modules);
 
-  it('declares the six surfaces', () => {
-    expect(moduleTypes.sort()).toEqual(['adminPages', 'generalPages', 'jiraIssueContexts', 'serviceDeskOrganizationPanels', 'serviceDeskPortalProfilePanels', 'serviceDeskPortalRequestViewPanels']);
+  it('declares the six surfaces and the webhooks', () => {
+    expect(moduleTypes.sort()).toEqual(['adminPages', 'generalPages', 'jiraIssueContexts', 'serviceDeskOrganizationPanels', 'serviceDeskPortalProfilePanels', 'serviceDeskPortalRequestViewPanels', 'webhooks']);
   });
 
   it.each(moduleTypes)('%s validates against the published connect-jira module schema', (type) => {
@@ -41,8 +41,8 @@ describe('atlassian-connect.json', () => {
     expect(validate([{ key: 'not a key!', url: '/app/directory.html' }])).toBe(false);
   });
 
-  it('points every module at a page the frontend builds', () => {
-    const urls = Object.values(descriptor.modules).flat().map((m) => String((m.url ?? (m.target as { url: string }).url) as string));
+  it('points every page module at a page the frontend builds (webhooks post to the API)', () => {
+    const urls = Object.entries(descriptor.modules).filter(([type]) => type !== 'webhooks').flatMap(([, modules]) => modules).map((m) => String((m.url ?? (m.target as { url: string }).url) as string));
     for (const url of urls) {
       const page = /^\/app\/([a-z-]+)\.html/.exec(url)?.[1];
       expect(pages, url).toContain(page);

@@ -8,6 +8,7 @@ using ConnectApp.Fields;
 using ConnectApp.Hosting;
 using ConnectApp.Identity;
 using ConnectApp.Jira;
+using ConnectApp.Jql;
 using ConnectApp.Licensing;
 using ConnectApp.Messaging;
 using ConnectApp.Operability;
@@ -21,6 +22,7 @@ using ConnectApp.Search;
 using ConnectApp.Secrets;
 using ConnectApp.Sync;
 using ConnectApp.Tenants;
+using ConnectApp.Webhooks;
 
 // The table of contents: one line per feature folder (docs/adr/0007 gives their order). Each folder's
 // XxxFeature.cs is its whole public surface: AddXxx() here, UseXxx() in the pipeline, MapXxxEndpoints() below.
@@ -53,13 +55,15 @@ builder.Services
     .AddDescriptor()
     .AddAudit()
     .AddFields()
-    .AddRecords()
+    .AddRecords(configuration)
     .AddOutbox(configuration, role)
     .AddSearch(configuration)
     .AddSync()
     .AddApiTokens(configuration)
     .AddCsv()
-    .AddRetention(configuration, role);
+    .AddRetention(configuration, role)
+    .AddJql()
+    .AddWebhooks(configuration);
 
 var app = builder.Build();
 
@@ -115,6 +119,7 @@ if (role.RunsWeb())
     app.MapOpenApi().AllowAnonymous();
     app.MapDescriptorEndpoints();
     app.MapTenantEndpoints();
+    app.MapWebhookEndpoints();
 
     var api = app.MapApiGroup();
     api.MapIdentityEndpoints();

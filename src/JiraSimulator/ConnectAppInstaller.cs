@@ -83,6 +83,7 @@ public sealed class ConnectAppInstaller(InstallKeyServer keys, TimeProvider? tim
             site.SharedSecret = secret;
             site.AppKey = descriptor.Key;
             site.App = descriptor;
+            site.AppClient = app; // webhooks go where the install went
         }
 
         return response;

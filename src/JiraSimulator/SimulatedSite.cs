@@ -41,6 +41,35 @@ public sealed class SimulatedSite
     /// <summary>The app's descriptor as read at the latest install: the host pages frame its modules.</summary>
     public ConnectAppInstaller.AppDescriptor? App { get; internal set; }
 
+    /// <summary>Where this site sends webhooks: the client it installed the app through (set by the installer).</summary>
+    public HttpClient? AppClient { get; set; }
+
+    /// <summary>The site's issues, the app's dynamic modules and issue properties, the JQL subset (<see cref="IssueStore"/>).</summary>
+    public IssueStore Issues { get; } = new();
+
+    /// <summary>Creates an issue and sends <c>jira:issue_created</c> to the app, as Jira does; the app's answers.</summary>
+    public async Task<(SimulatedIssue Issue, IReadOnlyList<System.Net.HttpStatusCode> Answers)> CreateIssueAsync(
+        string? reporterAccountId, IReadOnlyList<string>? organizations = null, string statusCategory = "new", CancellationToken cancellationToken = default)
+    {
+        var issue = Issues.Add(reporterAccountId, organizations, statusCategory);
+        var answers = await WebhookSender.SendAsync(this, "jira:issue_created", WebhookSender.IssueCreatedPayload(this, issue), cancellationToken: cancellationToken);
+        return (issue, answers);
+    }
+
+    /// <summary>A user changed their name or email: the directory answers with the new ones, and <c>user_updated</c> is sent.</summary>
+    public Task<IReadOnlyList<System.Net.HttpStatusCode>> UpdateUserAsync(string accountId, string displayName, string? email = null, string? identifier = null, CancellationToken cancellationToken = default)
+    {
+        Directory.RenameCustomer(accountId, displayName, email);
+        return WebhookSender.SendAsync(this, "user_updated", WebhookSender.UserPayload(accountId, displayName), identifier, cancellationToken);
+    }
+
+    /// <summary>A user was deleted: gone from the directory, and <c>user_deleted</c> is sent.</summary>
+    public Task<IReadOnlyList<System.Net.HttpStatusCode>> DeleteUserAsync(string accountId, string? identifier = null, CancellationToken cancellationToken = default)
+    {
+        Directory.RemoveCustomer(accountId);
+        return WebhookSender.SendAsync(this, "user_deleted", WebhookSender.UserPayload(accountId), identifier, cancellationToken);
+    }
+
     /// <summary>The site's users by accountId; the permissions API answers from here (unknown users are customers).</summary>
     public ConcurrentDictionary<string, SimulatedUser> Users { get; } = new(StringComparer.Ordinal);
 

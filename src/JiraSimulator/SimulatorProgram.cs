@@ -93,6 +93,36 @@ public static class SimulatorEndpoints
             sites.Find(name) is { } site && Enum.TryParse<SiteRole>(role ?? "Agent", ignoreCase: true, out var siteRole)
                 ? Results.Ok(site.AddUser(accountId, siteRole))
                 : Results.NotFound());
+        // Jira events: create an issue (jira:issue_created is sent to the app), update or delete a user (user_updated, user_deleted).
+        app.MapPost("/admin/sites/{name}/issues", async (string name, string? reporter, string? organizations, string? statusCategory, SiteDirectory sites, CancellationToken ct) =>
+        {
+            if (sites.Find(name) is not { SharedSecret: not null } site)
+            {
+                return Results.NotFound();
+            }
+
+            var (issue, answers) = await site.CreateIssueAsync(reporter, organizations?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), statusCategory ?? "new", ct);
+            return Results.Ok(new { issue.Id, issue.Key, webhookAnswers = answers.Select(a => (int)a) });
+        });
+        app.MapPost("/admin/sites/{name}/users/{accountId}/updated", async (string name, string accountId, string displayName, string? email, SiteDirectory sites, CancellationToken ct) =>
+            sites.Find(name) is { SharedSecret: not null } site
+                ? Results.Ok(new { webhookAnswers = (await site.UpdateUserAsync(accountId, displayName, email, cancellationToken: ct)).Select(a => (int)a) })
+                : Results.NotFound());
+        app.MapPost("/admin/sites/{name}/users/{accountId}/deleted", async (string name, string accountId, SiteDirectory sites, CancellationToken ct) =>
+            sites.Find(name) is { SharedSecret: not null } site
+                ? Results.Ok(new { webhookAnswers = (await site.DeleteUserAsync(accountId, cancellationToken: ct)).Select(a => (int)a) })
+                : Results.NotFound());
+        app.MapPost("/admin/sites/{name}/search-faults", (string name, int? latencyMs, int? status, SiteDirectory sites) =>
+        {
+            if (sites.Find(name) is not { } site)
+            {
+                return Results.NotFound();
+            }
+
+            site.Issues.SearchLatency = TimeSpan.FromMilliseconds(Math.Max(0, latencyMs ?? 0));
+            site.Issues.FailSearchWith = status;
+            return Results.Ok(new { latencyMs = site.Issues.SearchLatency.TotalMilliseconds, status });
+        });
         app.MapPost("/admin/sites/{name}/faults", (string name, int? every, int? status, int? retryAfter, int? latencyMs, SiteDirectory sites) =>
         {
             if (sites.Find(name) is not { } site)
@@ -176,6 +206,7 @@ public static class SimulatorEndpoints
         rest.MapGet("/rest/atlassian-connect/1/addons/{appKey}", AppLicense.HandleAsync);
         rest.MapPost("/rest/atlassian-connect/latest/report-accounts", AccountReports.HandleAsync);
         JsmApi.Map(rest);
+        IssueApi.Map(rest);
         app.MapHostPages();
         return app;
     }

@@ -215,6 +215,25 @@ public sealed class OpenApiConformanceTests(ConnectAppFixture app)
             await CallAsync(admin, "GET", "/api/admin/sync/{id}", $"/api/admin/sync/{Guid.NewGuid()}");
         }
 
+        // Jira webhooks: signed by the site (accepted, then the same delivery again), a malformed one, an unsigned one.
+        HttpClient Webhook(string delivery, string? token)
+        {
+            var client = app.Client();
+            client.DefaultRequestHeaders.Add(WebhookSender.IdentifierHeader, delivery);
+            if (token is not null)
+            {
+                client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "JWT " + token);
+            }
+
+            return client;
+        }
+
+        var userUpdated = new { webhookEvent = "user_updated", user = new { accountId = customerId } };
+        await CallAsync(Webhook("openapi-1", SiteTokens.Request(site, "POST", "/webhooks/jira")), "POST", "/webhooks/jira", "/webhooks/jira", userUpdated);
+        await CallAsync(Webhook("openapi-1", SiteTokens.Request(site, "POST", "/webhooks/jira")), "POST", "/webhooks/jira", "/webhooks/jira", userUpdated);
+        await CallAsync(Webhook("openapi-2", SiteTokens.Request(site, "POST", "/webhooks/jira")), "POST", "/webhooks/jira", "/webhooks/jira", new { webhookEvent = "board_created" });
+        await CallAsync(Webhook("openapi-3", null), "POST", "/webhooks/jira", "/webhooks/jira", userUpdated);
+
         Assert.True(problems.Count == 0, "Answers that do not match the document:\n" + string.Join('\n', problems.Distinct()));
         var uncovered = operations.Except(checkedOperations).Select(o => $"{o.Method} {o.Path}").Order(StringComparer.Ordinal).ToList();
         Assert.True(uncovered.Count == 0, "Operations this test does not call yet (add a call): " + string.Join(", ", uncovered));

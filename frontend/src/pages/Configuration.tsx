@@ -209,6 +209,7 @@ function FieldEditor({ api, field, onChange }: { api: PageContext['api']; field:
   const [label, setLabel] = useState(field.label);
   const [visibility, setVisibility] = useState<Visibility>(field.visibility);
   const [required, setRequired] = useState(field.required);
+  const [jqlSearchable, setJqlSearchable] = useState(field.jqlSearchable ?? false);
   const [newOption, setNewOption] = useState('');
   const [newType, setNewType] = useState<FieldType>(field.type);
   const [error, setError] = useState<unknown>(null);
@@ -234,7 +235,7 @@ function FieldEditor({ api, field, onChange }: { api: PageContext['api']; field:
         aria-label={`Settings of ${field.label}`}
         onSubmit={(e) => {
           e.preventDefault();
-          void run(() => api.updateField(field, { label, visibility, required }), `${label} saved.`);
+          void run(() => api.updateField(field, { label, visibility, required, jqlSearchable }), `${label} saved.`);
         }}
       >
         <label htmlFor={`${p}-label`} style={labelStyle}>Label</label>
@@ -247,6 +248,7 @@ function FieldEditor({ api, field, onChange }: { api: PageContext['api']; field:
         <div style={{ marginTop: 8 }}>
           <Checkbox id={`${p}-required`} label="Required" isChecked={required} onChange={(e) => setRequired(e.target.checked)} />
         </div>
+        <JqlCheckbox id={`${p}-jql`} entity={field.entity} fieldKey={field.key} checked={jqlSearchable} onChange={setJqlSearchable} />
         <div style={{ display: 'flex', gap: 8, marginTop: 8 }}>
           <Button type="submit" appearance="primary">Save {field.label}</Button>
           <Button onClick={() => void run(() => api.updateField(field, { archived: !field.archived }), `${field.label} ${field.archived ? 'restored' : 'archived'}.`)}>
@@ -304,8 +306,21 @@ function FieldEditor({ api, field, onChange }: { api: PageContext['api']; field:
   );
 }
 
+/** "Searchable in JQL", with what it means: the values leave the app for an issue property any user of the site can read. */
+function JqlCheckbox({ id, entity, fieldKey, checked, onChange }: { id: string; entity: Entity; fieldKey: string; checked: boolean; onChange: (v: boolean) => void }) {
+  return (
+    <div style={{ marginTop: 8 }}>
+      <Checkbox id={id} label="Searchable in JQL" isChecked={checked} onChange={(e) => onChange(e.target.checked)} aria-describedby={`${id}-help`} />
+      <p id={`${id}-help`} style={{ ...subtle, margin: '2px 0 0 24px' }}>
+        Agents can then search with {entity}.{fieldKey} (=, ~, &lt;, &gt;). The values are written into a property of each request the customer
+        reported, and entity properties can be read by any user of the site who can see the request, whatever the field's visibility here.
+      </p>
+    </div>
+  );
+}
+
 function CreateField({ api, entity, onCreated }: { api: PageContext['api']; entity: Entity; onCreated: (f: FieldView) => void }) {
-  const empty = { key: '', label: '', type: 'text' as FieldType, visibility: 'agents' as Visibility, required: false, options: '' };
+  const empty = { key: '', label: '', type: 'text' as FieldType, visibility: 'agents' as Visibility, required: false, jqlSearchable: false, options: '' };
   const [form, setForm] = useState(empty);
   const [error, setError] = useState<unknown>(null);
   const [status, setStatus] = useState('');
@@ -323,7 +338,7 @@ function CreateField({ api, entity, onCreated }: { api: PageContext['api']; enti
         setError(null);
         try {
           const created = await api.createField({
-            entity, key: form.key.trim(), label: form.label.trim(), type: form.type, visibility: form.visibility, required: form.required,
+            entity, key: form.key.trim(), label: form.label.trim(), type: form.type, visibility: form.visibility, required: form.required, jqlSearchable: form.jqlSearchable,
             ...(hasOptions ? { options: form.options.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
           });
           onCreated(created);
@@ -370,6 +385,7 @@ function CreateField({ api, entity, onCreated }: { api: PageContext['api']; enti
       <div style={{ marginTop: 8 }}>
         <Checkbox id={`${p}-required`} label="Required" isChecked={form.required} onChange={(e) => setForm((f) => ({ ...f, required: e.target.checked }))} />
       </div>
+      <JqlCheckbox id={`${p}-jql`} entity={entity} fieldKey={form.key.trim() || 'key'} checked={form.jqlSearchable} onChange={(v) => setForm((f) => ({ ...f, jqlSearchable: v }))} />
       <div style={{ marginTop: 8 }}>
         <Button type="submit" appearance="primary">Create field</Button>
         <span role="status" style={{ marginLeft: 8, ...subtle }}>{status}</span>

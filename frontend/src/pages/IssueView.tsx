@@ -2,7 +2,7 @@ import Button from '@atlaskit/button/new';
 import Heading from '@atlaskit/heading';
 import { token } from '@atlaskit/tokens';
 import { lazy, Suspense, useEffect, useState } from 'react';
-import type { FieldView, IssuePanel, RecordView } from '../api';
+import type { FieldView, IssuePanel, RecordView, RequestCounts } from '../api';
 import { Empty, ErrorMessage, Loading, subtle, Unlicensed, useLoad } from '../components/common';
 import { FieldList } from '../components/FieldList';
 import type { PageContext } from '../shell';
@@ -61,6 +61,7 @@ function PanelBody({ panel, api, reload, setPanel }: { panel: IssuePanel; api: P
     });
   return (
     <div>
+      <Counts counts={panel.requestCounts} />
       {panel.people.map((p) => (
         <section key={p.accountId} aria-label={`Customer ${p.customer?.name ?? p.accountId}`} style={{ marginBottom: 16 }}>
           {p.customer ? (
@@ -78,6 +79,32 @@ function PanelBody({ panel, api, reload, setPanel }: { panel: IssuePanel; api: P
         </section>
       ))}
     </div>
+  );
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The reporter's and their organizations' open and closed requests; a quiet line when Jira did not answer in time. */
+function Counts({ counts }: { counts: RequestCounts | undefined }) {
+  if (!counts) return null;
+  if (!counts.available) {
+    if (counts.reason === 'no-reporter') return null;
+    return (
+      <p role="status" style={{ ...subtle, marginTop: 0 }}>
+        Request counts unavailable: {counts.reason === 'jira-slow' ? 'Jira is slow to answer; they show next time.' : 'Jira did not answer.'}
+      </p>
+    );
+  }
+  return (
+    <section aria-label="Requests" style={{ marginBottom: 12 }}>
+      <Heading size="xxsmall" as="h2">Requests</Heading>
+      <ul style={{ margin: '4px 0 0', paddingLeft: 16 }}>
+        {counts.reporter && <li>Reporter: {plural(counts.reporter.open, 'open request')}, {counts.reporter.closed} closed</li>}
+        {(counts.organizations ?? []).map((o) => (
+          <li key={o.organizationId}>{o.name}: {plural(o.open, 'open request')}, {o.closed} closed</li>
+        ))}
+      </ul>
+    </section>
   );
 }
 

@@ -35,11 +35,11 @@ internal sealed record ExportedOption(Guid Id, string Label, int Position, bool 
 internal sealed record ExportedField(
     Guid Id, RecordEntity Entity, string Key, string Label, string? Description, FieldType Type, bool Required, FieldVisibility Visibility,
     int Position, bool Archived, decimal? Min, decimal? Max, int? Decimals, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    IReadOnlyList<ExportedOption> Options)
+    IReadOnlyList<ExportedOption> Options, bool JqlSearchable = false)
 {
     public static ExportedField From(FieldDefinition f) => new(
         f.Id, f.Entity, f.Key, f.Label, f.Description, f.Type, f.Required, f.Visibility, f.Position, f.Archived, f.Min, f.Max, f.Decimals,
-        f.Version, f.CreatedAt, f.UpdatedAt, [.. f.Options.OrderBy(o => o.Position).Select(o => new ExportedOption(o.Id, o.Label, o.Position, o.Retired))]);
+        f.Version, f.CreatedAt, f.UpdatedAt, [.. f.Options.OrderBy(o => o.Position).Select(o => new ExportedOption(o.Id, o.Label, o.Position, o.Retired))], f.JqlSearchable);
 }
 
 /// <summary>

@@ -44,6 +44,12 @@ internal sealed class FieldDefinition
 
     public bool Archived { get; set; }
 
+    /// <summary>
+    /// An admin made this field searchable in JQL: its values go into the JQL property of the issues the customer (or the
+    /// organization's members) reported, which any user of the site can read.
+    /// </summary>
+    public bool JqlSearchable { get; set; }
+
     /// <summary>Number settings (min, max, decimals); null for other types.</summary>
     public decimal? Min { get; set; }
 

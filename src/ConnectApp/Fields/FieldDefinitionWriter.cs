@@ -21,9 +21,10 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
 
     public sealed record FieldInput(
         RecordEntity Entity, string Key, string Label, string? Description, FieldType Type, bool Required, FieldVisibility Visibility,
-        decimal? Min, decimal? Max, int? Decimals, IReadOnlyList<string>? Options);
+        decimal? Min, decimal? Max, int? Decimals, IReadOnlyList<string>? Options, bool JqlSearchable = false);
 
-    public sealed record FieldUpdate(string? Label, string? Description, bool? Required, FieldVisibility? Visibility, bool? Archived, decimal? Min, decimal? Max, int? Decimals);
+    /// <summary>A PATCH of a field; <c>jqlSearchable</c>: its values go into the JQL property of the reporters' issues (readable by any user of the site).</summary>
+    public sealed record FieldUpdate(string? Label, string? Description, bool? Required, FieldVisibility? Visibility, bool? Archived, decimal? Min, decimal? Max, int? Decimals, bool? JqlSearchable = null);
 
     public async Task<FieldDefinition> CreateAsync(Caller caller, FieldInput input, CancellationToken cancellationToken)
     {
@@ -69,6 +70,7 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
             Type = input.Type,
             Required = input.Required,
             Visibility = input.Visibility,
+            JqlSearchable = input.JqlSearchable,
             Position = position + 1,
             Min = input.Type == FieldType.Number ? input.Min : null,
             Max = input.Type == FieldType.Number ? input.Max : null,
@@ -100,6 +102,7 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
         field.Required = update.Required ?? field.Required;
         field.Visibility = update.Visibility ?? field.Visibility;
         field.Archived = update.Archived ?? field.Archived;
+        field.JqlSearchable = update.JqlSearchable ?? field.JqlSearchable;
         if (field.Type == FieldType.Number)
         {
             field.Min = update.Min ?? field.Min;
@@ -355,6 +358,7 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
         f.Required,
         visibility = f.Visibility.ToString(),
         f.Archived,
+        f.JqlSearchable,
         f.Min,
         f.Max,
         f.Decimals,

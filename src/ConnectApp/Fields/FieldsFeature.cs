@@ -11,9 +11,15 @@ namespace ConnectApp.Fields;
 /// <summary>Field definitions: agents read them, admins manage them (the type change, which rewrites values, is in Records).</summary>
 internal static class FieldsFeature
 {
+    /// <summary>
+    /// A new field. <c>jqlSearchable</c>: its values become the JQL alias <c>customer.&lt;key&gt;</c> /
+    /// <c>organization.&lt;key&gt;</c>, written into a property of the reporters' issues — entity properties are readable by
+    /// any user of the site who can see the issue, whatever the field's visibility.
+    /// </summary>
     public sealed record CreateFieldRequest(
         RecordEntity Entity, string Key, string Label, string? Description, FieldType Type, bool Required = false,
-        FieldVisibility Visibility = FieldVisibility.Agents, decimal? Min = null, decimal? Max = null, int? Decimals = null, IReadOnlyList<string>? Options = null);
+        FieldVisibility Visibility = FieldVisibility.Agents, decimal? Min = null, decimal? Max = null, int? Decimals = null, IReadOnlyList<string>? Options = null,
+        bool JqlSearchable = false);
 
     public sealed record ReorderRequest(RecordEntity Entity, IReadOnlyList<Guid> FieldIds);
 
@@ -22,6 +28,11 @@ internal static class FieldsFeature
     public sealed record OptionUpdateRequest(string? Label, bool? Retired);
 
     public sealed record OptionOrderRequest(IReadOnlyList<Guid> OptionIds);
+
+    private const string JqlSearchableText =
+        "jqlSearchable: the field's values become the JQL alias customer.<key> / organization.<key>, written into the issue property "
+        + "connectapp.values of the issues the customer (a member of the organization) reported. Entity properties can be read by any user of the "
+        + "site who can see the issue, whatever the field's visibility here: mark a field searchable only if that is acceptable.";
 
     public static IServiceCollection AddFields(this IServiceCollection services) =>
         services.AddScoped<FieldDefinitionWriter>().AddSingleton<FieldCatalogCache>();
@@ -34,8 +45,8 @@ internal static class FieldsFeature
         read.MapGet("/{id:guid}/history", HistoryAsync).WithTags("History").Problems(CommonProblems.NotFound);
 
         var admin = api.MapAdminFieldsGroup();
-        admin.MapPost("/", CreateAsync).Problems(CommonProblems.ValidationFailed, FieldProblems.Limit, FieldProblems.KeyTaken).ReturnsETag();
-        admin.MapPatch("/{id:guid}", UpdateAsync).Problems(CommonProblems.ValidationFailed, CommonProblems.NotFound, FieldProblems.VersionMismatch, ApiProblems.PreconditionRequired, ApiProblems.IfMatchMalformed).ReturnsETag();
+        admin.MapPost("/", CreateAsync).WithDescription(JqlSearchableText).Problems(CommonProblems.ValidationFailed, FieldProblems.Limit, FieldProblems.KeyTaken).ReturnsETag();
+        admin.MapPatch("/{id:guid}", UpdateAsync).WithDescription(JqlSearchableText).Problems(CommonProblems.ValidationFailed, CommonProblems.NotFound, FieldProblems.VersionMismatch, ApiProblems.PreconditionRequired, ApiProblems.IfMatchMalformed).ReturnsETag();
         admin.MapPut("/order", ReorderAsync).Problems(CommonProblems.NotFound, FieldProblems.ReorderMismatch);
         var options = admin.MapGroup("/{id:guid}/options")
             .Problems(CommonProblems.NotFound, FieldProblems.VersionMismatch, ApiProblems.PreconditionRequired, ApiProblems.IfMatchMalformed)
@@ -80,7 +91,7 @@ internal static class FieldsFeature
 
     private static async Task<Created<FieldView>> CreateAsync(CreateFieldRequest body, Caller caller, HttpResponse response, FieldDefinitionWriter writer, CancellationToken ct)
     {
-        var field = await writer.CreateAsync(caller, new(body.Entity, body.Key, body.Label, body.Description, body.Type, body.Required, body.Visibility, body.Min, body.Max, body.Decimals, body.Options), ct);
+        var field = await writer.CreateAsync(caller, new(body.Entity, body.Key, body.Label, body.Description, body.Type, body.Required, body.Visibility, body.Min, body.Max, body.Decimals, body.Options, body.JqlSearchable), ct);
         ETags.Set(response, field.Version);
         return TypedResults.Created($"/api/fields/{field.Id}", FieldView.From(field));
     }

@@ -86,6 +86,20 @@ internal sealed class JiraClient(HttpClient http)
         return ids;
     }
 
+    /// <summary>
+    /// How many issues <paramref name="jql"/> finds, as Jira estimates it (<c>POST /rest/api/3/search/approximate-count</c>):
+    /// quick, and documented as approximate for issues changed in the last seconds. Any failure is
+    /// <see cref="JiraProblems.Unavailable"/>; the caller bounds the wait with <paramref name="cancellationToken"/>.
+    /// </summary>
+    public async Task<long> ApproximateCountAsync(ConnectTenant tenant, string jql, CancellationToken cancellationToken)
+    {
+        const string path = "rest/api/3/search/approximate-count";
+        using var request = ConnectRequest.Create(tenant, HttpMethod.Post, path);
+        request.Content = JsonContent.Create(new { jql });
+        var body = await SendForJsonAsync(request, "issue count", cancellationToken);
+        return body?["count"]?.GetValue<long>() ?? throw JiraProblems.UnavailableProblem("Jira answered the issue count without a count");
+    }
+
     private async Task<JsonObject?> SendForJsonAsync(HttpRequestMessage request, string what, CancellationToken cancellationToken, bool notFoundIsEmpty = false)
     {
         HttpResponseMessage response;

@@ -120,6 +120,87 @@ internal sealed class JsmClient(HttpClient http)
         }
     }
 
+    /// <summary>Jira's enhanced search answers at most this many issues per page when only ids are asked for.</summary>
+    public const int SearchPageSize = 100;
+
+    /// <summary>
+    /// One page of the issues <paramref name="jql"/> finds (<c>POST /rest/api/3/search/jql</c>, ids and keys only, paged
+    /// by <c>nextPageToken</c>): the issues, and the token of the next page (null on the last).
+    /// </summary>
+    public async Task<(IReadOnlyList<(string Id, string Key)> Issues, string? NextPageToken)> SearchIssuesAsync(
+        ConnectTenant tenant, string jql, string? nextPageToken, CancellationToken cancellationToken)
+    {
+        const string path = "rest/api/3/search/jql";
+        using var request = ConnectRequest.Create(tenant, HttpMethod.Post, path);
+        request.Content = JsonContent.Create(new { jql, nextPageToken, maxResults = SearchPageSize, fields = new[] { "id" } });
+        using var response = await SendAsync(request, "POST /" + path, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new JiraCallException($"Jira answered {(int)response.StatusCode} to POST /{path}", response.StatusCode);
+        }
+
+        var body = await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>(Json, cancellationToken);
+        var issues = body?["issues"]?.AsArray()
+            .Select(i => (Id: i?["id"]?.ToString() ?? string.Empty, Key: i?["key"]?.ToString() ?? string.Empty))
+            .Where(i => i.Id.Length > 0)
+            .ToList() ?? [];
+        var next = body?["nextPageToken"]?.ToString();
+        return (issues, body?["isLast"]?.GetValue<bool>() == true || string.IsNullOrEmpty(next) || issues.Count == 0 ? null : next);
+    }
+
+    /// <summary>Sets an issue entity property (<c>PUT /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}</c>; the WRITE scope). False when the issue is gone (404).</summary>
+    public async Task<bool> SetIssuePropertyAsync(ConnectTenant tenant, string issueIdOrKey, string propertyKey, System.Text.Json.Nodes.JsonNode value, CancellationToken cancellationToken)
+    {
+        var path = $"rest/api/3/issue/{Uri.EscapeDataString(issueIdOrKey)}/properties/{Uri.EscapeDataString(propertyKey)}";
+        using var request = ConnectRequest.Create(tenant, HttpMethod.Put, path);
+        request.Content = new StringContent(value.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+        using var response = await SendAsync(request, "PUT /rest/api/3/issue/{issue}/properties/{key}", cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new JiraCallException($"Jira answered {(int)response.StatusCode} to PUT /rest/api/3/issue/{{issue}}/properties/{{key}}", response.StatusCode);
+        }
+
+        return true;
+    }
+
+    private const string DynamicModulesPath = "rest/atlassian-connect/1/app/module/dynamic";
+
+    /// <summary>The app's dynamic modules on the site (<c>GET /rest/atlassian-connect/1/app/module/dynamic</c>), as Jira lists them.</summary>
+    public async Task<System.Text.Json.Nodes.JsonArray> DynamicModulesAsync(ConnectTenant tenant, CancellationToken cancellationToken)
+    {
+        var body = await GetAsync<System.Text.Json.Nodes.JsonObject>(tenant, DynamicModulesPath, false, cancellationToken);
+        return body["modules"]?.AsArray() ?? [];
+    }
+
+    /// <summary>Registers dynamic modules (<c>POST</c>, body <c>{ "jiraEntityProperties": [ ... ] }</c>).</summary>
+    public async Task RegisterDynamicModulesAsync(ConnectTenant tenant, System.Text.Json.Nodes.JsonObject modules, CancellationToken cancellationToken)
+    {
+        using var request = ConnectRequest.Create(tenant, HttpMethod.Post, DynamicModulesPath);
+        request.Content = new StringContent(modules.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+        using var response = await SendAsync(request, "POST /" + DynamicModulesPath, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new JiraCallException($"Jira answered {(int)response.StatusCode} to POST /{DynamicModulesPath}", response.StatusCode);
+        }
+    }
+
+    /// <summary>Removes the app's dynamic modules with these keys (<c>DELETE ?moduleKey=...</c>); an absent module is not an error.</summary>
+    public async Task DeleteDynamicModulesAsync(ConnectTenant tenant, IReadOnlyCollection<string> moduleKeys, CancellationToken cancellationToken)
+    {
+        var query = string.Join('&', moduleKeys.Select(k => "moduleKey=" + Uri.EscapeDataString(k)));
+        using var request = ConnectRequest.Create(tenant, HttpMethod.Delete, DynamicModulesPath + "?" + query);
+        using var response = await SendAsync(request, "DELETE /" + DynamicModulesPath, cancellationToken);
+        if (!response.IsSuccessStatusCode && response.StatusCode != HttpStatusCode.NotFound)
+        {
+            throw new JiraCallException($"Jira answered {(int)response.StatusCode} to DELETE /{DynamicModulesPath}", response.StatusCode);
+        }
+    }
+
     private async IAsyncEnumerable<IReadOnlyList<T>> PagesAsync<T>(ConnectTenant tenant, string path, bool experimental, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var start = 0;

@@ -54,7 +54,13 @@ internal static class Topology
     /// </summary>
     public static readonly QueueSpec Sync = new("connectapp.sync", ["sync.requested.*"], Prefetch: 4, Concurrency: 4);
 
-    public static readonly QueueSpec[] Queues = [Mirror, Imports, Reindex, Purge, Retention, Sync, Privacy];
+    /// <summary>Jira webhooks, acted on after they were acknowledged: a refresh, an erasure, an issue to stamp (a few Jira calls each).</summary>
+    public static readonly QueueSpec Webhooks = new("connectapp.webhooks", ["webhook.*.*"], Prefetch: 8, Concurrency: 4);
+
+    /// <summary>JQL properties: stamping the issues of changed customers and registering the tenant's aliases (Jira calls, rate-limit aware).</summary>
+    public static readonly QueueSpec Jql = new("connectapp.jql", ["jql.*.*"], Prefetch: 8, Concurrency: 4);
+
+    public static readonly QueueSpec[] Queues = [Mirror, Imports, Reindex, Purge, Retention, Sync, Privacy, Webhooks, Jql];
 
     public static async Task DeclareAsync(IChannel channel, CancellationToken cancellationToken)
     {

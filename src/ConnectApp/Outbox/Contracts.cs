@@ -90,6 +90,27 @@ internal sealed record SyncRequested(Guid TenantId, Guid RunId) : IMessage
     public static string Type => "sync.requested.v1";
 }
 
+/// <summary>A Jira webhook was received and recorded (<see cref="DeliveryId"/> is the row that holds what it said); the worker acts on it.</summary>
+internal sealed record WebhookReceived(Guid TenantId, Guid DeliveryId) : IMessage
+{
+    public static string Type => "webhook.received.v1";
+}
+
+/// <summary>
+/// The values or memberships of a customer or organization changed: the issues its customers reported carry a stale
+/// JQL property (the handler compares with what it stamped last, so a change of nothing searchable costs no Jira call).
+/// </summary>
+internal sealed record JqlStampRequested(Guid TenantId, Guid RecordId) : IMessage
+{
+    public static string Type => "jql.stamp.v1";
+}
+
+/// <summary>A field definition changed: the tenant's JQL aliases (a Connect dynamic module) may have to be registered again.</summary>
+internal sealed record JqlAliasesChanged(Guid TenantId) : IMessage
+{
+    public static string Type => "jql.aliases.v1";
+}
+
 /// <summary>
 /// Reads a command that names one run of work for a tenant (a purge, a sync, a reindex, an import): its contract, or a
 /// rejection — never retried, it would fail the same way — when it is unreadable, names no run, or names another tenant

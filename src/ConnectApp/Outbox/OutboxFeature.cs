@@ -15,6 +15,7 @@ internal static class OutboxFeature
                 o.Retention = TimeSpan.FromHours(hours);
             }
         });
+        services.AddMemoryCache(); // the interceptor remembers briefly which sites have a field searchable in JQL
         services.AddScoped<OutboxInterceptor>();
         services.AddScoped<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>(sp => sp.GetRequiredService<OutboxInterceptor>()); // Persistence adds every IInterceptor to the context
         if (role.RunsWorker())

@@ -2,6 +2,7 @@ using ConnectApp.Fields;
 using ConnectApp.Records;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Caching.Memory;
 
 namespace ConnectApp.Outbox;
 
@@ -13,27 +14,31 @@ namespace ConnectApp.Outbox;
 /// that convert values) and membership changes all go through it. After the save it asks PostgreSQL to wake the
 /// relay (<c>pg_notify</c> inside the transaction is delivered at commit).
 /// </summary>
-internal sealed class OutboxInterceptor : SaveChangesInterceptor
+internal sealed class OutboxInterceptor(IMemoryCache cache) : SaveChangesInterceptor
 {
     public const string Channel = "connectapp_outbox";
 
+    /// <summary>How long "this tenant has a field searchable in JQL" is believed (a field change in this process forgets it at once).</summary>
+    public static readonly TimeSpan JqlSearchableCacheFor = TimeSpan.FromSeconds(10);
+
     private bool _added;
 
-    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+    public override async ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
     {
         if (eventData.Context is { } context)
         {
-            AddMessages(context);
+            var searchable = await JqlSearchableTenantsAsync(context, cancellationToken);
+            AddMessages(context, searchable);
         }
 
-        return ValueTask.FromResult(result);
+        return result;
     }
 
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
         if (eventData.Context is { } context)
         {
-            AddMessages(context);
+            AddMessages(context, null);
         }
 
         return result;
@@ -66,12 +71,63 @@ internal sealed class OutboxInterceptor : SaveChangesInterceptor
         where T : IMessage =>
         db.Set<OutboxMessage>().Add(new OutboxMessage { TenantId = message.TenantId, Type = T.Type, Payload = Contracts.Serialize(message) });
 
-    private void AddMessages(DbContext context)
+    /// <summary>
+    /// The tenants of this save whose values or memberships change and that have a field searchable in JQL: only their
+    /// changes need <c>jql.stamp.v1</c> (a 100,000-customer sync of a site without one must not double its messages).
+    /// A field change forgets the answer (the JQL alias registration re-stamps everyone after a change of the set).
+    /// </summary>
+    private async Task<HashSet<Guid>> JqlSearchableTenantsAsync(DbContext context, CancellationToken cancellationToken)
+    {
+        var tenants = new HashSet<Guid>();
+        foreach (var entry in context.ChangeTracker.Entries())
+        {
+            switch (entry.Entity)
+            {
+                case FieldDefinition f:
+                    cache.Remove(JqlKey(f.TenantId));
+                    break;
+                case Record r when entry.State is EntityState.Added or EntityState.Modified:
+                case Membership when entry.State is EntityState.Added or EntityState.Deleted:
+                    tenants.Add(entry.Entity is Record rec ? rec.TenantId : ((Membership)entry.Entity).TenantId);
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        var searchable = new HashSet<Guid>();
+        foreach (var tenant in tenants)
+        {
+            if (!cache.TryGetValue(JqlKey(tenant), out bool has))
+            {
+                // The save's own connection, already acting for the tenant (row-level security shows only its fields).
+                has = await context.Database.SqlQueryRaw<bool>(
+                    """SELECT EXISTS (SELECT 1 FROM field_definitions WHERE jql_searchable AND NOT archived AND tenant_id = {0}) AS "Value" """, tenant)
+                    .SingleAsync(cancellationToken);
+                cache.Set(JqlKey(tenant), has, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = JqlSearchableCacheFor, Size = 1 });
+            }
+
+            if (has)
+            {
+                searchable.Add(tenant);
+            }
+        }
+
+        return searchable;
+    }
+
+    private static string JqlKey(Guid tenantId) => "jql-searchable:" + tenantId.ToString("N");
+
+    /// <param name="context">The context being saved.</param>
+    /// <param name="jqlSearchable">Tenants whose value changes get <c>jql.stamp.v1</c>; null: every tenant (the synchronous save cannot ask).</param>
+    private void AddMessages(DbContext context, HashSet<Guid>? jqlSearchable)
     {
         var records = new Dictionary<Guid, RecordChanged>();
         var fields = new Dictionary<Guid, FieldChanged>();
         var memberships = new List<Membership>();
         var options = new List<FieldOption>();
+        var stamps = new Dictionary<Guid, JqlStampRequested>();
+        var aliases = new Dictionary<Guid, JqlAliasesChanged>();
         foreach (var entry in context.ChangeTracker.Entries())
         {
             if (entry.State is not (EntityState.Added or EntityState.Modified or EntityState.Deleted))
@@ -84,12 +140,24 @@ internal sealed class OutboxInterceptor : SaveChangesInterceptor
                 case Record r:
                     // A deleted record's message carries the next version, so it wins over any change before it.
                     records[r.Id] = new RecordChanged(r.TenantId, r.Id, r.Entity, entry.State == EntityState.Deleted ? r.Version + 1 : r.Version);
+                    if (jqlSearchable?.Contains(r.TenantId) != false
+                        && ((entry.State == EntityState.Added && r.ValuesJson != "{}") || (entry.State == EntityState.Modified && entry.Property(nameof(Record.ValuesJson)).IsModified)))
+                    {
+                        stamps[r.Id] = new JqlStampRequested(r.TenantId, r.Id); // the JQL property of their (members') issues may be stale
+                    }
+
                     break;
                 case Membership m:
                     memberships.Add(m);
+                    if (jqlSearchable?.Contains(m.TenantId) != false)
+                    {
+                        stamps[m.CustomerId] = new JqlStampRequested(m.TenantId, m.CustomerId);
+                    }
+
                     break;
                 case FieldDefinition f:
                     fields[f.Id] = new FieldChanged(f.TenantId, f.Id, f.Entity, f.Version);
+                    aliases[f.TenantId] = new JqlAliasesChanged(f.TenantId);
                     break;
                 case FieldOption o:
                     options.Add(o);
@@ -118,6 +186,16 @@ internal sealed class OutboxInterceptor : SaveChangesInterceptor
         }
 
         foreach (var message in fields.Values)
+        {
+            Add(context, message);
+        }
+
+        foreach (var message in stamps.Values)
+        {
+            Add(context, message);
+        }
+
+        foreach (var message in aliases.Values)
         {
             Add(context, message);
         }

@@ -1,8 +1,11 @@
+using System.Security.Claims;
+using AtlassianConnect.Authentication;
 using ConnectApp.Api;
 using ConnectApp.Fields;
 using ConnectApp.Persistence;
 using ConnectApp.Problems;
 using ConnectApp.Roles;
+using ConnectApp.Tenants;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -10,7 +13,9 @@ namespace ConnectApp.Records;
 
 /// <summary>
 /// What the agent's issue panel shows, in one request: for the reporter and participants, their customer
-/// records, their organizations, and the field definitions to render them with.
+/// records, their organizations, and the field definitions to render them with; and the open and closed requests of
+/// the reporter and of each of the reporter's organizations, from Jira (<see cref="RequestCounter"/>), or
+/// <c>requestCounts.available = false</c> when Jira did not answer within REQUEST_COUNTS_TIMEOUT_MS.
 /// </summary>
 internal static class IssuePanelApi
 {
@@ -18,12 +23,15 @@ internal static class IssuePanelApi
 
     public sealed record Person(string AccountId, RecordView? Customer);
 
-    public sealed record IssuePanel(IReadOnlyList<Person> People, IReadOnlyList<RecordView> Organizations, IReadOnlyList<FieldView> CustomerFields, IReadOnlyList<FieldView> OrganizationFields);
+    public sealed record IssuePanel(
+        IReadOnlyList<Person> People, IReadOnlyList<RecordView> Organizations, IReadOnlyList<FieldView> CustomerFields, IReadOnlyList<FieldView> OrganizationFields,
+        RequestCounts RequestCounts);
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapGet("/issue-panel", GetAsync).WithTags("Issue panel").RequireAuthorization(RolesFeature.Agent).Problems(RecordProblems.IssuePanelAccounts);
 
-    private static async Task<Ok<IssuePanel>> GetAsync(string? reporter, string? participants, Caller caller, AppDbContext db, FieldCatalogCache catalogs, PanelReader reader, CancellationToken ct)
+    private static async Task<Ok<IssuePanel>> GetAsync(
+        string? reporter, string? participants, Caller caller, HttpContext context, AppDbContext db, FieldCatalogCache catalogs, PanelReader reader, TenantStore tenants, RequestCounter counter, CancellationToken ct)
     {
         var accounts = new[] { reporter }.Concat((participants ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             .Where(a => !string.IsNullOrWhiteSpace(a)).Select(a => a!.Trim()).Distinct(StringComparer.Ordinal).ToList();
@@ -31,6 +39,9 @@ internal static class IssuePanelApi
         {
             throw RecordProblems.IssuePanelAccounts.Problem($"Give the reporter (and up to {MaxAccounts - 1} participants) as accountIds of at most 128 characters.");
         }
+
+        var reporterId = string.IsNullOrWhiteSpace(reporter) ? null : reporter.Trim();
+        var tenant = context.User.FindFirstValue(ConnectJwtDefaults.ClientKeyClaim) is { } clientKey ? await tenants.FindAsync(clientKey, refresh: false, ct) : null;
 
         // The field catalogs usually come from the cache; the customers with their organizations are one round trip.
         var (organizationFields, customerFields) = await catalogs.GetBothAsync(caller.TenantId, db, ct);
@@ -42,10 +53,16 @@ internal static class IssuePanelApi
         var people = accounts.Select(a => customers.FirstOrDefault(c => c.ExternalId == a) is { } c
             ? new Person(a, RecordView.From(c, customerFields, caller.Role, memberships.GetValueOrDefault(c.Id) ?? []))
             : new Person(a, null)).ToList();
+        var reporterOrganizations = reporterId is null ? [] : rows.Where(r => r.Customer.ExternalId == reporterId).SelectMany(r => r.Organizations)
+            .OrderBy(o => o.Name, StringComparer.Ordinal).Select(o => (o.Id, o.Name)).ToList();
+        var counts = reporterId is null ? RequestCounts.Unavailable("no-reporter")
+            : tenant is null ? RequestCounts.Unavailable("jira-unavailable")
+            : await counter.CountAsync(tenant, caller.TenantId, reporterId, reporterOrganizations, ct);
         return TypedResults.Ok(new IssuePanel(
             people,
             organizations.Select(o => RecordView.From(o, organizationFields, caller.Role)).ToList(),
             customerFields.Active.Select(FieldView.From).ToList(),
-            organizationFields.Active.Select(FieldView.From).ToList()));
+            organizationFields.Active.Select(FieldView.From).ToList(),
+            counts));
     }
 }

@@ -1,5 +1,6 @@
 using ConnectApp.Api;
 using ConnectApp.Fields;
+using ConnectApp.Hosting;
 using ConnectApp.Problems;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -12,8 +13,15 @@ namespace ConnectApp.Records;
 /// </summary>
 internal static class RecordsFeature
 {
-    public static IServiceCollection AddRecords(this IServiceCollection services) =>
-        services.AddScoped<RecordWriter>().AddScoped<FieldTypeChange>().AddSingleton<PanelReader>();
+    public static IServiceCollection AddRecords(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<RequestCountsOptions, RequestCountsOptionsValidator>(o =>
+        {
+            o.TimeoutText = configuration["REQUEST_COUNTS_TIMEOUT_MS"];
+            o.CacheText = configuration["REQUEST_COUNTS_CACHE_SECONDS"];
+        });
+        return services.AddScoped<RecordWriter>().AddScoped<FieldTypeChange>().AddScoped<RequestCounter>().AddSingleton<PanelReader>();
+    }
 
     public static IEndpointRouteBuilder MapRecordsEndpoints(this IEndpointRouteBuilder api)
     {

@@ -25,6 +25,9 @@ internal sealed class AccountReporter(AppDbContext db, TenantStore tenants, JsmC
     /// <summary>What an erased account is called wherever it was named as an actor.</summary>
     public const string ClosedAccountActor = "closed-account";
 
+    /// <summary>The actor of the report's erasures and refreshes.</summary>
+    public const string ReportActor = "system:privacy";
+
     public static readonly TimeSpan DefaultCycle = TimeSpan.FromDays(7);
 
     private sealed record StoredAccount(string AccountId, DateTimeOffset UpdatedAt);
@@ -60,10 +63,10 @@ internal sealed class AccountReporter(AppDbContext db, TenantStore tenants, JsmC
 
         foreach (var accountId in closed.Distinct(StringComparer.Ordinal))
         {
-            await EraseAsync(tenantId, accountId, cancellationToken);
+            await EraseAsync(tenantId, accountId, ReportActor, cancellationToken);
         }
 
-        var refreshed = updated.Count == 0 ? 0 : await RefreshAsync(tenant, updated, cancellationToken);
+        var refreshed = updated.Count == 0 ? 0 : await RefreshAsync(tenant, updated, ReportActor, cancellationToken);
         var now = time.GetUtcNow();
         await db.Set<Tenant>().Where(t => t.Id == tenantId)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.AccountsReportedAt, now).SetProperty(t => t.AccountsReportCycleSeconds, cycle), cancellationToken);
@@ -71,16 +74,22 @@ internal sealed class AccountReporter(AppDbContext db, TenantStore tenants, JsmC
             tenantId, stored.Count, closed.Count, refreshed);
     }
 
-    /// <summary>Erases one closed account's personal data, in one transaction (the record change reaches the search index through the outbox).</summary>
-    private async Task EraseAsync(Guid tenantId, string accountId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Erases one closed (or deleted) account's personal data, in one transaction (the record change reaches the search
+    /// index through the outbox): the personal data report's <c>closed</c>, and the <c>user_deleted</c> webhook. False
+    /// when there was nothing (left) to erase.
+    /// </summary>
+    public async Task<bool> EraseAsync(Guid tenantId, string accountId, string actor, CancellationToken cancellationToken)
     {
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         var customer = await db.Set<Record>().SingleOrDefaultAsync(r => r.Entity == RecordEntity.Customer && r.ExternalId == accountId, cancellationToken);
-        var alreadyErased = customer is { Name: ClosedAccountName, Email: null, ValuesJson: "{}" }
-            && !await db.Set<AuditEntry>().AnyAsync(a => a.Actor == accountId, cancellationToken);
+        var named = await db.Set<AuditEntry>().AnyAsync(a => a.Actor == accountId, cancellationToken)
+            || await db.Set<ApiTokens.ApiToken>().AnyAsync(t => t.CreatedBy == accountId, cancellationToken)
+            || await db.Set<Csv.ImportJob>().AnyAsync(j => j.CreatedBy == accountId, cancellationToken);
+        var alreadyErased = (customer is null || customer is { Name: ClosedAccountName, Email: null, ValuesJson: "{}" }) && !named;
         if (alreadyErased)
         {
-            return; // reported closed again in a later cycle: nothing left to erase
+            return false; // reported closed again in a later cycle, or never stored: nothing left to erase
         }
 
         if (customer is not null)
@@ -97,13 +106,18 @@ internal sealed class AccountReporter(AppDbContext db, TenantStore tenants, JsmC
         await db.Set<AuditEntry>().Where(a => a.Actor == accountId).ExecuteUpdateAsync(s => s.SetProperty(a => a.Actor, ClosedAccountActor), cancellationToken);
         await db.Set<ApiTokens.ApiToken>().Where(t => t.CreatedBy == accountId).ExecuteUpdateAsync(s => s.SetProperty(t => t.CreatedBy, ClosedAccountActor), cancellationToken);
         await db.Set<Csv.ImportJob>().Where(j => j.CreatedBy == accountId).ExecuteUpdateAsync(s => s.SetProperty(j => j.CreatedBy, ClosedAccountActor), cancellationToken);
-        audit.Add(tenantId, "system:privacy", "account.erased", "customer", customer?.Id, null, null, null);
+        audit.Add(tenantId, actor, "account.erased", "customer", customer?.Id, null, null, null);
         await db.SaveChangesAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
+        return true;
     }
 
-    /// <summary>Reads updated accounts' names and emails from Jira into their customer records; the number refreshed.</summary>
-    private async Task<int> RefreshAsync(AtlassianConnect.ConnectTenant tenant, IReadOnlyCollection<string> accountIds, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads updated accounts' names and emails from Jira into their customer records, audited as the directory sync
+    /// audits them (the old and new name; that the email changed, never the address); the number refreshed. The
+    /// personal data report's <c>updated</c>, and the <c>user_updated</c> webhook.
+    /// </summary>
+    public async Task<int> RefreshAsync(AtlassianConnect.ConnectTenant tenant, IReadOnlyCollection<string> accountIds, string actor, CancellationToken cancellationToken)
     {
         var users = (await jsm.UsersAsync(tenant, accountIds, cancellationToken)).ToDictionary(u => u.AccountId, StringComparer.Ordinal);
         var ids = users.Keys.ToList();
@@ -117,6 +131,16 @@ internal sealed class AccountReporter(AppDbContext db, TenantStore tenants, JsmC
             if (name == customer.Name && email == customer.Email)
             {
                 continue;
+            }
+
+            if (name != customer.Name)
+            {
+                audit.Add(customer.TenantId, actor, "record.updated", "customer", customer.Id, null, new System.Text.Json.Nodes.JsonObject { ["name"] = customer.Name }, new System.Text.Json.Nodes.JsonObject { ["name"] = name });
+            }
+
+            if (email != customer.Email)
+            {
+                audit.Add(customer.TenantId, actor, "record.updated", "customer", customer.Id, null, null, new System.Text.Json.Nodes.JsonObject { ["email"] = "changed" });
             }
 
             customer.Name = name;

@@ -36,6 +36,8 @@ public static class FolderOrder
         "Csv",
         "Export", // an admin's copy of all of the site's data
         "Retention", // purges after uninstall or inactivity, deletion on request; Quartz decides when
+        "Jql", // customer and organization values in JQL: aliases (dynamic modules) and issue properties
+        "Webhooks", // Jira webhooks: recorded and queued by the web role, acted on by the worker
     ];
 
     public static Lazy<ArchUnitNET.Domain.Architecture> App { get; } =

@@ -324,6 +324,10 @@ namespace ConnectApp.Persistence.Migrations
                         .HasColumnType("character varying(16)")
                         .HasColumnName("entity");
 
+                    b.Property<bool>("JqlSearchable")
+                        .HasColumnType("boolean")
+                        .HasColumnName("jql_searchable");
+
                     b.Property<string>("Key")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -429,6 +433,61 @@ namespace ConnectApp.Persistence.Migrations
                         .HasDatabaseName("ix_field_options_tenant_id_field_id_position");
 
                     b.ToTable("field_options", (string)null);
+                });
+
+            modelBuilder.Entity("ConnectApp.Jql.JqlRegistration", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("ModuleHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("module_hash");
+
+                    b.Property<DateTimeOffset>("RegisteredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("registered_at");
+
+                    b.HasKey("TenantId")
+                        .HasName("pk_jql_registrations");
+
+                    b.ToTable("jql_registrations", (string)null);
+                });
+
+            modelBuilder.Entity("ConnectApp.Jql.JqlStamp", b =>
+                {
+                    b.Property<Guid>("CustomerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("customer_id");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("hash");
+
+                    b.Property<int>("Issues")
+                        .HasColumnType("integer")
+                        .HasColumnName("issues");
+
+                    b.Property<DateTimeOffset>("StampedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("stamped_at");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("CustomerId")
+                        .HasName("pk_jql_stamps");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_jql_stamps_tenant_id");
+
+                    b.ToTable("jql_stamps", (string)null);
                 });
 
             modelBuilder.Entity("ConnectApp.Outbox.OutboxMessage", b =>
@@ -1108,6 +1167,65 @@ namespace ConnectApp.Persistence.Migrations
                     b.ToTable("tenant_lifecycle_events", (string)null);
                 });
 
+            modelBuilder.Entity("ConnectApp.Webhooks.WebhookDelivery", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AccountId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("account_id");
+
+                    b.Property<string>("Event")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("event");
+
+                    b.Property<string>("Identifier")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("identifier");
+
+                    b.Property<string>("IssueId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("issue_id");
+
+                    b.Property<string>("IssueKey")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("issue_key");
+
+                    b.Property<DateTimeOffset?>("ProcessedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("processed_at");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_webhook_deliveries");
+
+                    b.HasIndex("TenantId", "Identifier")
+                        .IsUnique()
+                        .HasDatabaseName("ix_webhook_deliveries_tenant_id_identifier");
+
+                    b.HasIndex("TenantId", "ReceivedAt")
+                        .HasDatabaseName("ix_webhook_deliveries_tenant_id_received_at");
+
+                    b.ToTable("webhook_deliveries", (string)null);
+                });
+
             modelBuilder.Entity("ConnectApp.ApiTokens.ApiToken", b =>
                 {
                     b.HasOne("ConnectApp.Tenants.Tenant", null)
@@ -1176,6 +1294,33 @@ namespace ConnectApp.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_field_options_field_definitions_field_id");
+                });
+
+            modelBuilder.Entity("ConnectApp.Jql.JqlRegistration", b =>
+                {
+                    b.HasOne("ConnectApp.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_jql_registrations_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("ConnectApp.Jql.JqlStamp", b =>
+                {
+                    b.HasOne("ConnectApp.Records.Record", null)
+                        .WithMany()
+                        .HasForeignKey("CustomerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_jql_stamps_records_customer_id");
+
+                    b.HasOne("ConnectApp.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_jql_stamps_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("ConnectApp.Outbox.OutboxMessage", b =>
@@ -1253,6 +1398,16 @@ namespace ConnectApp.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_tenant_lifecycle_events_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("ConnectApp.Webhooks.WebhookDelivery", b =>
+                {
+                    b.HasOne("ConnectApp.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_webhook_deliveries_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("ConnectApp.Fields.FieldDefinition", b =>

@@ -1,0 +1,98 @@
+using System.Text.Json.Nodes;
+using ConnectApp.Fields;
+using ConnectApp.Jira;
+using ConnectApp.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace ConnectApp.Jql;
+
+/// <summary>
+/// Registers the tenant's JQL aliases on its site (docs/adr/0014): the descriptor is the same for every site, so the
+/// per-tenant <c>jiraEntityProperties</c> module is a Connect dynamic module (<c>/rest/atlassian-connect/1/app/module/dynamic</c>),
+/// replaced (DELETE by key, then POST) when the searchable fields changed, removed when none is left. When it changed,
+/// every customer's issues are queued to be stamped again.
+/// </summary>
+internal sealed class JqlAliases(AppDbContext db, JsmClient jsm, IssueStamper stamper, TimeProvider time, ILogger<JqlAliases> logger)
+{
+    /// <summary>No module: what <see cref="JqlRegistration.ModuleHash"/> says when none is registered.</summary>
+    public const string NoModule = "none";
+
+    /// <summary>True when the site's module changed.</summary>
+    public async Task<bool> RegisterAsync(Guid tenantId, CancellationToken cancellationToken)
+    {
+        var (organizationFields, customerFields) = await FieldCatalog.LoadBothAsync(db, cancellationToken);
+        var wanted = JqlProperty.Module(customerFields, organizationFields);
+        var registered = await db.Set<JqlRegistration>().AsNoTracking().SingleOrDefaultAsync(cancellationToken);
+        if ((registered?.ModuleHash ?? NoModule) == (wanted is null ? NoModule : JqlProperty.Hash(wanted)))
+        {
+            return false; // as registered (or nothing searchable, and nothing registered): no Jira call
+        }
+
+        if (await stamper.FindTenantAsync(tenantId, cancellationToken) is not { } tenant)
+        {
+            return false;
+        }
+
+        // One registration of a tenant at a time (several field changes arrive together): a session advisory lock on
+        // the connection this scope holds open, released in finally (and by PostgreSQL if the process dies).
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var lockKey = "jql-aliases:" + tenantId;
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock(hashtextextended({lockKey}, 0))", cancellationToken);
+        try
+        {
+            (organizationFields, customerFields) = await FieldCatalog.LoadBothAsync(db, cancellationToken); // under the lock: the latest
+            var module = JqlProperty.Module(customerFields, organizationFields);
+            var current = (await jsm.DynamicModulesAsync(tenant, cancellationToken)).FirstOrDefault(m => m?["key"]?.ToString() == JqlProperty.ModuleKey);
+            if (JsonNode.DeepEquals(current?["keyConfigurations"], module?["keyConfigurations"]))
+            {
+                await RememberAsync(tenantId, module, cancellationToken);
+                return false;
+            }
+
+            // Queued first: if the registration below fails, the retry finds the module still different and queues
+            // again (a customer whose property did not change costs nothing), so no change of the field set is lost.
+            var queued = await stamper.QueueEveryoneAsync(tenantId, cancellationToken);
+            if (current is not null)
+            {
+                await jsm.DeleteDynamicModulesAsync(tenant, [JqlProperty.ModuleKey], cancellationToken);
+            }
+
+            if (module is not null)
+            {
+                await jsm.RegisterDynamicModulesAsync(tenant, new JsonObject { ["jiraEntityProperties"] = new JsonArray(module) }, cancellationToken);
+            }
+
+            await RememberAsync(tenantId, module, cancellationToken);
+            Log(tenantId, module, queued);
+            return true;
+        }
+        finally
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock(hashtextextended({lockKey}, 0))", CancellationToken.None);
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private async Task RememberAsync(Guid tenantId, JsonObject? module, CancellationToken cancellationToken)
+    {
+        var hash = module is null ? NoModule : JqlProperty.Hash(module);
+        var row = await db.Set<JqlRegistration>().SingleOrDefaultAsync(cancellationToken);
+        if (row is null)
+        {
+            db.Set<JqlRegistration>().Add(new JqlRegistration { TenantId = tenantId, ModuleHash = hash, RegisteredAt = time.GetUtcNow() });
+        }
+        else
+        {
+            row.ModuleHash = hash;
+            row.RegisteredAt = time.GetUtcNow();
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private void Log(Guid tenantId, JsonObject? module, int queued)
+    {
+        logger.LogInformation("JQL aliases of tenant {TenantId} registered ({Extractions} extraction(s)); {Queued} customer(s) queued for stamping",
+            tenantId, module?["keyConfigurations"]?[0]?["extractions"]?.AsArray().Count ?? 0, queued);
+    }
+}

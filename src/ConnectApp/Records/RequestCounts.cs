@@ -1,0 +1,131 @@
+using System.Globalization;
+using AtlassianConnect;
+using ConnectApp.Jira;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+
+namespace ConnectApp.Records;
+
+/// <summary>Open and closed requests of someone or of an organization, as Jira counts them.</summary>
+internal sealed record RequestCount(long Open, long Closed);
+
+/// <summary>An organization's counts: the requests shared with it.</summary>
+internal sealed record OrganizationRequestCount(Guid OrganizationId, string Name, long Open, long Closed);
+
+/// <summary>
+/// The issue panel's request counts: <see cref="Available"/> false (with <see cref="Reason"/> <c>jira-slow</c> or
+/// <c>jira-unavailable</c>) when Jira did not answer in time; the panel answers without them rather than wait.
+/// </summary>
+internal sealed record RequestCounts(bool Available, string? Reason, RequestCount? Reporter, IReadOnlyList<OrganizationRequestCount>? Organizations)
+{
+    public static RequestCounts Unavailable(string reason) => new(false, reason, null, null);
+}
+
+/// <summary>
+/// <c>REQUEST_COUNTS_TIMEOUT_MS</c> (default 1500): how long the issue panel waits for Jira's counts in all.
+/// <c>REQUEST_COUNTS_CACHE_SECONDS</c> (default 60): how long a count is reused (per site and query).
+/// </summary>
+internal sealed class RequestCountsOptions
+{
+    public string? TimeoutText { get; set; }
+
+    public string? CacheText { get; set; }
+
+    public TimeSpan Timeout => TimeSpan.FromMilliseconds(Parse(TimeoutText) ?? 1500);
+
+    public TimeSpan CacheFor => TimeSpan.FromSeconds(Parse(CacheText) ?? 60);
+
+    internal static int? Parse(string? text) => text is { Length: > 0 } t && int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
+}
+
+internal sealed class RequestCountsOptionsValidator : IValidateOptions<RequestCountsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RequestCountsOptions options)
+    {
+        var failures = new List<string>();
+        if (options.TimeoutText is { Length: > 0 } && RequestCountsOptions.Parse(options.TimeoutText) is not (>= 50 and <= 30_000))
+        {
+            failures.Add("REQUEST_COUNTS_TIMEOUT_MS must be a whole number of milliseconds from 50 to 30000.");
+        }
+
+        if (options.CacheText is { Length: > 0 } && RequestCountsOptions.Parse(options.CacheText) is not (>= 0 and <= 3600))
+        {
+            failures.Add("REQUEST_COUNTS_CACHE_SECONDS must be a whole number of seconds from 0 to 3600.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>
+/// Counts requests with Jira's <c>POST /rest/api/3/search/approximate-count</c>: the reporter's with
+/// <c>reporter = "accountId" AND statusCategory != Done</c> (open) and <c>= Done</c> (closed); an organization's with
+/// the JSM clause <c>Organizations = "name"</c> — the requests shared with the organization, as Atlassian documents it
+/// for JSM organizations ("Group customers in organizations", 2016: "search for requests shared with an organization
+/// with JQL: Organizations = ..."). Every count is cached briefly per site and query; the panel waits for them at most
+/// REQUEST_COUNTS_TIMEOUT_MS in all, after which it answers without them — the calls still under way go on (bounded by
+/// the Jira client's own timeout) and fill the cache for the next look.
+/// </summary>
+internal sealed class RequestCounter(JiraClient jira, IMemoryCache cache, IOptions<RequestCountsOptions> options, ILogger<RequestCounter> logger)
+{
+    /// <summary>At most this many of the reporter's organizations are counted (two calls each).</summary>
+    public const int MaxOrganizations = 10;
+
+    public async Task<RequestCounts> CountAsync(ConnectTenant tenant, Guid tenantId, string reporter, IReadOnlyList<(Guid Id, string Name)> organizations, CancellationToken cancellationToken)
+    {
+        var counted = organizations.Take(MaxOrganizations).ToList();
+        var reporterClause = "reporter = " + Quote(reporter);
+        var queries = new List<string> { reporterClause + " AND statusCategory != Done", reporterClause + " AND statusCategory = Done" };
+        foreach (var (_, name) in counted)
+        {
+            queries.Add("Organizations = " + Quote(name) + " AND statusCategory != Done");
+            queries.Add("Organizations = " + Quote(name) + " AND statusCategory = Done");
+        }
+
+        var settings = options.Value;
+        var tasks = queries.Select(q => CachedCountAsync(tenant, tenantId, q, settings.CacheFor)).ToList();
+        var all = Task.WhenAll(tasks);
+        var finished = await Task.WhenAny(all, Task.Delay(settings.Timeout, cancellationToken));
+        if (finished != all)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            logger.LogInformation("Request counts of tenant {TenantId} not ready after {Timeout} ms; the panel answers without them", tenantId, settings.Timeout.TotalMilliseconds);
+            return RequestCounts.Unavailable("jira-slow");
+        }
+
+        if (tasks.Any(t => !t.IsCompletedSuccessfully))
+        {
+            logger.LogInformation("Jira did not give the request counts of tenant {TenantId}: {Error}", tenantId, tasks.First(t => t.IsFaulted).Exception?.InnerException?.GetType().Name);
+            return RequestCounts.Unavailable("jira-unavailable");
+        }
+
+        var counts = tasks.Select(t => t.Result).ToList();
+        return new RequestCounts(
+            true,
+            null,
+            new RequestCount(counts[0], counts[1]),
+            counted.Select((o, i) => new OrganizationRequestCount(o.Id, o.Name, counts[2 + (2 * i)], counts[3 + (2 * i)])).ToList());
+    }
+
+    private Task<long> CachedCountAsync(ConnectTenant tenant, Guid tenantId, string jql, TimeSpan cacheFor)
+    {
+        var key = ("request-count", tenantId, jql);
+        if (cache.TryGetValue(key, out Task<long>? cached) && cached is not null && !cached.IsFaulted && !cached.IsCanceled)
+        {
+            return cached;
+        }
+
+        // Not tied to the panel request: a count still under way when the panel gave up finishes and is cached.
+        var task = jira.ApproximateCountAsync(tenant, jql, CancellationToken.None);
+        if (cacheFor > TimeSpan.Zero)
+        {
+            cache.Set(key, task, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = cacheFor, Size = 1 });
+            _ = task.ContinueWith(t => cache.Remove(key), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        return task;
+    }
+
+    /// <summary>A JQL string literal: quotes and backslashes escaped.</summary>
+    internal static string Quote(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+}
