@@ -78,31 +78,7 @@ public sealed class AccountReportingTests(ConnectAppFixture app)
         Assert.Equal(1, await app.CountAuditAsync(site, "account.erased"));
     }
 
-    /// <summary>Rows of any table, any column, that still hold one of <paramref name="needles"/> (as the superuser: no policy hides a row).</summary>
-    private async Task<long> TracesAsync(params string[] needles)
-    {
-        await using var connection = new NpgsqlConnection(TenantTableCounts.Superuser(app.DatabaseConnectionString));
-        await connection.OpenAsync();
-        var tables = new List<string>();
-        await using (var list = new NpgsqlCommand("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'", connection))
-        await using (var reader = await list.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                tables.Add(reader.GetString(0));
-            }
-        }
-
-        long traces = 0;
-        foreach (var table in tables)
-        {
-            await using var count = new NpgsqlCommand($"SELECT count(*) FROM \"{table}\" t WHERE t::text ILIKE ANY(@needles)", connection);
-            count.Parameters.AddWithValue("needles", needles.Select(n => "%" + n + "%").ToArray());
-            traces += (long)(await count.ExecuteScalarAsync())!;
-        }
-
-        return traces;
-    }
+    private Task<long> TracesAsync(params string[] needles) => TenantTableCounts.TracesAsync(app.DatabaseConnectionString, needles);
 
     private async Task<T> ScalarAsync<T>(string sql)
     {

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using ConnectApp.Tests.Infrastructure;
 using JiraSimulator;
-using Npgsql;
 
 namespace ConnectApp.Tests;
 
@@ -144,29 +143,5 @@ public sealed class WebhookTests(ConnectAppFixture app)
                 "SELECT count(*) FROM outbox_messages WHERE tenant_id = @t AND applied_at IS NULL AND dead_lettered_at IS NULL", ("t", tenantId)) == 0,
             TimeSpan.FromSeconds(60), "the tenant's background work");
 
-    /// <summary>Rows of any table, any column, that still hold one of <paramref name="needles"/> (as the superuser).</summary>
-    private async Task<long> TracesAsync(params string[] needles)
-    {
-        await using var connection = new NpgsqlConnection(TenantTableCounts.Superuser(app.DatabaseConnectionString));
-        await connection.OpenAsync();
-        var tables = new List<string>();
-        await using (var list = new NpgsqlCommand("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'", connection))
-        await using (var reader = await list.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                tables.Add(reader.GetString(0));
-            }
-        }
-
-        long traces = 0;
-        foreach (var table in tables)
-        {
-            await using var count = new NpgsqlCommand($"SELECT count(*) FROM \"{table}\" t WHERE t::text ILIKE ANY(@needles)", connection);
-            count.Parameters.AddWithValue("needles", needles.Select(n => "%" + n + "%").ToArray());
-            traces += (long)(await count.ExecuteScalarAsync())!;
-        }
-
-        return traces;
-    }
+    private Task<long> TracesAsync(params string[] needles) => TenantTableCounts.TracesAsync(app.DatabaseConnectionString, needles);
 }

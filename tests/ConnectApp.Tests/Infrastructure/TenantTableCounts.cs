@@ -46,6 +46,32 @@ internal static class TenantTableCounts
         return counts;
     }
 
+    /// <summary>Rows of any table, any column, that still hold one of <paramref name="needles"/> (as the superuser: no policy hides a row).</summary>
+    public static async Task<long> TracesAsync(string connectionString, params string[] needles)
+    {
+        await using var connection = new NpgsqlConnection(Superuser(connectionString));
+        await connection.OpenAsync();
+        var tables = new List<string>();
+        await using (var list = new NpgsqlCommand("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'", connection))
+        await using (var reader = await list.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+
+        long traces = 0;
+        foreach (var table in tables)
+        {
+            await using var count = new NpgsqlCommand($"SELECT count(*) FROM \"{table}\" t WHERE t::text ILIKE ANY(@needles)", connection);
+            count.Parameters.AddWithValue("needles", needles.Select(n => "%" + n + "%").ToArray());
+            traces += (long)(await count.ExecuteScalarAsync())!;
+        }
+
+        return traces;
+    }
+
     public static async Task<T?> ScalarAsync<T>(string connectionString, string sql, params (string Name, object Value)[] parameters)
     {
         await using var connection = new NpgsqlConnection(Superuser(connectionString));
