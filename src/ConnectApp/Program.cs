@@ -9,6 +9,7 @@ using ConnectApp.Hosting;
 using ConnectApp.Identity;
 using ConnectApp.Jira;
 using ConnectApp.Licensing;
+using ConnectApp.Memberships;
 using ConnectApp.Messaging;
 using ConnectApp.Operability;
 using ConnectApp.Outbox;
@@ -56,7 +57,8 @@ builder.Services
     .AddRecords()
     .AddOutbox(configuration, role)
     .AddSearch(configuration)
-    .AddSync()
+    .AddMemberships()
+    .AddSync(configuration)
     .AddApiTokens(configuration)
     .AddCsv()
     .AddRetention(configuration, role);
@@ -126,6 +128,7 @@ if (role.RunsWeb())
     api.MapExportEndpoints();
     api.MapRetentionEndpoints();
     api.MapSyncEndpoints();
+    api.MapMembershipsEndpoints();
 }
 
 await app.RunAsync();

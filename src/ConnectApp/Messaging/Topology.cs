@@ -54,7 +54,13 @@ internal static class Topology
     /// </summary>
     public static readonly QueueSpec Sync = new("connectapp.sync", ["sync.requested.*"], Prefetch: 4, Concurrency: 4);
 
-    public static readonly QueueSpec[] Queues = [Mirror, Imports, Reindex, Purge, Retention, Sync, Privacy];
+    /// <summary>
+    /// Membership write-backs to JSM, one organization per message: a few calls each, but a site that answers 429 holds
+    /// its message for its Retry-After; four at once so other sites' write-backs go on meanwhile.
+    /// </summary>
+    public static readonly QueueSpec WriteBack = new("connectapp.writeback", ["membership.writeback.*"], Prefetch: 4, Concurrency: 4);
+
+    public static readonly QueueSpec[] Queues = [Mirror, Imports, Reindex, Purge, Retention, Sync, Privacy, WriteBack];
 
     public static async Task DeclareAsync(IChannel channel, CancellationToken cancellationToken)
     {

@@ -5,6 +5,7 @@ using ConnectApp.Api;
 using ConnectApp.Audit;
 using ConnectApp.Fields;
 using ConnectApp.Jira;
+using ConnectApp.Memberships;
 using ConnectApp.Outbox;
 using ConnectApp.Persistence;
 using ConnectApp.Records;
@@ -23,7 +24,8 @@ namespace ConnectApp.Sync;
 /// compares before it writes: a second run over the same directory, or a redelivered message after a crash, changes
 /// nothing.
 /// </summary>
-internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTenantStore tenants, RecordWriter writer, AuditLog audit, TimeProvider time, ILogger<DirectorySyncer> logger)
+internal sealed class DirectorySyncer(
+    AppDbContext db, JsmClient jsm, IConnectTenantStore tenants, RecordWriter writer, AuditLog audit, EmailRules emailRules, Npgsql.NpgsqlDataSource dataSource, TimeProvider time, ILogger<DirectorySyncer> logger)
 {
     public const int BatchSize = 500;
 
@@ -63,11 +65,39 @@ internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTe
     public async Task RunAsync(Guid runId, CancellationToken cancellationToken)
     {
         var run = await db.Set<DirectorySyncRun>().SingleOrDefaultAsync(r => r.Id == runId, cancellationToken);
-        if (run is null || run.Status is SyncStatus.Succeeded or SyncStatus.Failed)
+        if (run is null || run.Status is SyncStatus.Succeeded or SyncStatus.Failed or SyncStatus.Skipped)
         {
             return; // purged, or finished by another worker
         }
 
+        // Never two syncs of one site at once, whichever process runs them: a session advisory lock per tenant, held
+        // for the run (released when its connection closes, should the process die).
+        await using var gate = await dataSource.OpenConnectionAsync(cancellationToken);
+        var key = "connectapp.sync:" + run.TenantId.ToString("N");
+        await using (var take = new Npgsql.NpgsqlCommand("SELECT pg_try_advisory_lock(hashtextextended(@k, 0))", gate))
+        {
+            take.Parameters.AddWithValue("k", key);
+            if (await take.ExecuteScalarAsync(cancellationToken) is not true)
+            {
+                await FinishAsync(run, SyncStatus.Skipped, "Another sync of this site was running; this one read and changed nothing.", cancellationToken);
+                return;
+            }
+        }
+
+        try
+        {
+            await RunLockedAsync(run, cancellationToken);
+        }
+        finally
+        {
+            await using var release = new Npgsql.NpgsqlCommand("SELECT pg_advisory_unlock(hashtextextended(@k, 0))", gate);
+            release.Parameters.AddWithValue("k", key);
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    private async Task RunLockedAsync(DirectorySyncRun run, CancellationToken cancellationToken)
+    {
         var clientKey = await db.Set<Tenant>().Where(t => t.Id == run.TenantId).Select(t => t.ClientKey).SingleOrDefaultAsync(cancellationToken);
         var tenant = clientKey is null ? null : await tenants.FindAsync(clientKey, refresh: true, cancellationToken);
         if (tenant is not { State: ConnectTenantState.Enabled })
@@ -77,6 +107,7 @@ internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTe
         }
 
         var now = time.GetUtcNow();
+        var readFrom = now;
         run.Status = SyncStatus.Running;
         run.Phase = SyncPhase.Reading;
         run.StartedAt ??= now;
@@ -99,11 +130,17 @@ internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTe
             return;
         }
 
-        await WriteAsync(run, directory, cancellationToken);
+        await WriteAsync(run, directory, readFrom, cancellationToken);
+
+        // Email-domain rules over the directory as it now stands (new and re-mailed customers included); what they add
+        // is written back to JSM like any membership change made in the app.
+        var ruled = await emailRules.ApplyAsync(run.TenantId, cancellationToken);
+        db.ChangeTracker.Clear();
+        db.Attach(run);
         await FinishAsync(run, SyncStatus.Succeeded, null, cancellationToken);
         logger.LogInformation(
-            "Directory sync {RunId} of tenant {TenantId}: {Organizations} organizations, {Customers} customers read; {Created} created, {Updated} updated, {Removed} removed, {Restored} restored",
-            run.Id, run.TenantId, directory.Organizations.Count, directory.Customers.Count, run.Created, run.Updated, run.Removed, run.Restored);
+            "Directory sync {RunId} of tenant {TenantId}: {Organizations} organizations, {Customers} customers read; {Created} created, {Updated} updated, {Removed} removed, {Restored} restored; {Ruled} memberships added by email-domain rules",
+            run.Id, run.TenantId, directory.Organizations.Count, directory.Customers.Count, run.Created, run.Updated, run.Removed, run.Restored, ruled);
     }
 
     /// <summary>Records a failed attempt on the run (and, when <paramref name="final"/>, ends it as failed).</summary>
@@ -192,7 +229,7 @@ internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTe
         return new Directory(organizations, customers, organizationsOf);
     }
 
-    private async Task WriteAsync(DirectorySyncRun run, Directory directory, CancellationToken cancellationToken)
+    private async Task WriteAsync(DirectorySyncRun run, Directory directory, DateTimeOffset readFrom, CancellationToken cancellationToken)
     {
         var caller = new Caller(run.TenantId, Actors.JiraSync, null, AppRole.Admin);
         var jsmOrganizationIds = directory.Organizations.Select(o => o.Id).ToHashSet(StringComparer.Ordinal);
@@ -227,6 +264,10 @@ internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTe
         var idOf = organizations.Where(o => jsmOrganizationIds.Contains(o.ExternalId)).ToDictionary(o => o.ExternalId, o => o.Id, StringComparer.Ordinal);
         var syncedOrganizations = organizations.Select(o => o.Id).ToHashSet();
 
+        // Membership changes made in the app that JSM may not show yet (pending, failed, or written back after this
+        // run began reading): the app's change stands, a sync never undoes it.
+        var intents = await WriteBackIntents.LoadAsync(db, readFrom, cancellationToken);
+
         foreach (var batch in directory.Customers.Values.Chunk(BatchSize))
         {
             await InBatchAsync(run, batch.Length, async () =>
@@ -245,10 +286,12 @@ internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTe
                     }
 
                     var members = current.TryGetValue(record.Id, out var list) ? list : current[record.Id] = [];
-                    var wanted = (directory.OrganizationsOf.GetValueOrDefault(user.AccountId) ?? [])
-                        .Where(idOf.ContainsKey).Select(jsmId => idOf[jsmId])
-                        .Concat(members.Select(m => m.OrganizationId).Where(id => !syncedOrganizations.Contains(id)))
-                        .Distinct().ToList();
+                    var wanted = WriteBackIntents.Apply(
+                        (directory.OrganizationsOf.GetValueOrDefault(user.AccountId) ?? [])
+                            .Where(idOf.ContainsKey).Select(jsmId => idOf[jsmId])
+                            .Concat(members.Select(m => m.OrganizationId).Where(id => !syncedOrganizations.Contains(id)))
+                            .Distinct(),
+                        intents.GetValueOrDefault(record.Id));
                     if (writer.SetMemberships(caller, record, members, wanted, audited: before is not null) && before is not null)
                     {
                         if (db.Entry(record).OriginalValues.GetValue<int>(nameof(Record.Version)) == record.Version)
