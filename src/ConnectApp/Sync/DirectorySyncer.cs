@@ -80,6 +80,7 @@ internal sealed class DirectorySyncer(
             if (await take.ExecuteScalarAsync(cancellationToken) is not true)
             {
                 await FinishAsync(run, SyncStatus.Skipped, "Another sync of this site was running; this one read and changed nothing.", cancellationToken);
+                logger.LogInformation("Directory sync {RunId} of tenant {TenantId} skipped: another sync of the site is running", run.Id, run.TenantId);
                 return;
             }
         }
