@@ -15,14 +15,15 @@ using Microsoft.EntityFrameworkCore;
 namespace ConnectApp.Sync;
 
 /// <summary>
-/// A full sync of a tenant's JSM directory: reads every service desk's customers, every organization and its
-/// members (through <see cref="JsmClient"/>: retried on 429/5xx, capped per site), then writes what differs in
-/// batches of <see cref="BatchSize"/> records per transaction, each with its audit rows (actor
+/// A full sync of a tenant's JSM directory: reads the service desks, every organization and its members' accountIds
+/// (through <see cref="JsmClient"/>: retried on 429/5xx, capped per site), writes the organizations, then streams each
+/// desk's customers page by page and writes them in batches of <see cref="BatchSize"/> records per transaction (so the
+/// run holds the membership map and the accountIds seen, never the whole directory), each with its audit rows (actor
 /// <see cref="Actors.JiraSync"/>), outbox messages (the interceptor) and the run's progress. Records that a sync
 /// brought in and that are gone from JSM are marked removed (values kept) and restored if they come back; records
-/// that only exist in the app are left alone, and so are their memberships of app-only organizations. Everything
-/// compares before it writes: a second run over the same directory, or a redelivered message after a crash, changes
-/// nothing.
+/// that only exist in the app are left alone, and so are their memberships of app-only organizations. Membership
+/// changes made in the app that JSM may not show yet are kept (<see cref="WriteBackIntents"/>). Everything compares
+/// before it writes: a second run over the same directory, or a redelivered message after a crash, changes nothing.
 /// </summary>
 internal sealed class DirectorySyncer(
     AppDbContext db, JsmClient jsm, IConnectTenantStore tenants, RecordWriter writer, AuditLog audit, EmailRules emailRules, Npgsql.NpgsqlDataSource dataSource, TimeProvider time, ILogger<DirectorySyncer> logger)
@@ -131,7 +132,7 @@ internal sealed class DirectorySyncer(
             return;
         }
 
-        await WriteAsync(run, directory, readFrom, cancellationToken);
+        var customers = await WriteAsync(tenant, run, directory, readFrom, cancellationToken);
 
         // Email-domain rules over the directory as it now stands (new and re-mailed customers included); what they add
         // is written back to JSM like any membership change made in the app.
@@ -141,7 +142,7 @@ internal sealed class DirectorySyncer(
         await FinishAsync(run, SyncStatus.Succeeded, null, cancellationToken);
         logger.LogInformation(
             "Directory sync {RunId} of tenant {TenantId}: {Organizations} organizations, {Customers} customers read; {Created} created, {Updated} updated, {Removed} removed, {Restored} restored; {Ruled} memberships added by email-domain rules",
-            run.Id, run.TenantId, directory.Organizations.Count, directory.Customers.Count, run.Created, run.Updated, run.Removed, run.Restored, ruled);
+            run.Id, run.TenantId, directory.Organizations.Count, customers, run.Created, run.Updated, run.Removed, run.Restored, ruled);
     }
 
     /// <summary>Records a failed attempt on the run (and, when <paramref name="final"/>, ends it as failed).</summary>
@@ -163,7 +164,11 @@ internal sealed class DirectorySyncer(
         }
     }
 
-    private sealed record Directory(List<JsmOrganization> Organizations, Dictionary<string, JsmUser> Customers, Dictionary<string, List<string>> OrganizationsOf);
+    /// <summary>
+    /// What is read before writing: service desks, organizations, and each member's organizations (JSM ids). The
+    /// customers themselves are streamed page by page while writing, so the run never holds the whole directory.
+    /// </summary>
+    private sealed record Directory(List<JsmServiceDesk> Desks, List<JsmOrganization> Organizations, Dictionary<string, List<string>> OrganizationsOf);
 
     private async Task<Directory> ReadAsync(ConnectTenant tenant, DirectorySyncRun run, CancellationToken cancellationToken)
     {
@@ -182,64 +187,51 @@ internal sealed class DirectorySyncer(
             await ProgressAsync(run, cancellationToken);
         }
 
-        var customers = new Dictionary<string, JsmUser>(StringComparer.Ordinal);
-        foreach (var desk in desks)
-        {
-            await foreach (var page in jsm.ServiceDeskCustomersAsync(tenant, desk.Id, cancellationToken))
-            {
-                foreach (var user in page)
-                {
-                    customers.TryAdd(user.AccountId, user);
-                }
-
-                run.Fetched += page.Count;
-                await ProgressAsync(run, cancellationToken);
-            }
-        }
-
-        // Members, several organizations at a time; progress is saved between groups (the context is not shared).
-        var members = new ConcurrentDictionary<string, List<JsmUser>>(StringComparer.Ordinal);
+        // Members, several organizations at a time (accountIds only); progress is saved between groups (the context is not shared).
+        var organizationsOf = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var group in organizations.Chunk(MemberReadParallelism * 4))
         {
+            var members = new ConcurrentDictionary<string, List<string>>(StringComparer.Ordinal);
             long fetched = 0;
             await Parallel.ForEachAsync(group, new ParallelOptions { MaxDegreeOfParallelism = MemberReadParallelism, CancellationToken = cancellationToken }, async (org, ct) =>
             {
-                var users = new List<JsmUser>();
+                var ids = new List<string>();
                 await foreach (var page in jsm.OrganizationMembersAsync(tenant, org.Id, ct))
                 {
-                    users.AddRange(page);
+                    ids.AddRange(page.Select(u => u.AccountId));
                     Interlocked.Add(ref fetched, page.Count);
                 }
 
-                members[org.Id] = users;
+                members[org.Id] = ids;
             });
+            foreach (var org in group)
+            {
+                foreach (var accountId in members[org.Id])
+                {
+                    (organizationsOf.TryGetValue(accountId, out var list) ? list : organizationsOf[accountId] = []).Add(org.Id);
+                }
+            }
+
             run.Fetched += fetched;
             await ProgressAsync(run, cancellationToken);
         }
 
-        var organizationsOf = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var org in organizations)
-        {
-            foreach (var user in members[org.Id])
-            {
-                customers.TryAdd(user.AccountId, user); // a member who is on no desk's customer list is still a customer of the site
-                (organizationsOf.TryGetValue(user.AccountId, out var list) ? list : organizationsOf[user.AccountId] = []).Add(org.Id);
-            }
-        }
-
-        return new Directory(organizations, customers, organizationsOf);
+        return new Directory(desks, organizations, organizationsOf);
     }
 
-    private async Task WriteAsync(DirectorySyncRun run, Directory directory, DateTimeOffset readFrom, CancellationToken cancellationToken)
+    /// <summary>Writes the organizations, then streams the customers from JSM in batches, then marks what is gone; the number of customers JSM listed.</summary>
+    private async Task<int> WriteAsync(ConnectTenant tenant, DirectorySyncRun run, Directory directory, DateTimeOffset readFrom, CancellationToken cancellationToken)
     {
         var caller = new Caller(run.TenantId, Actors.JiraSync, null, AppRole.Admin);
         var jsmOrganizationIds = directory.Organizations.Select(o => o.Id).ToHashSet(StringComparer.Ordinal);
         var goneOrganizations = await GoneAsync(RecordEntity.Organization, jsmOrganizationIds, cancellationToken);
-        var goneCustomers = await GoneAsync(RecordEntity.Customer, directory.Customers.Keys.ToHashSet(StringComparer.Ordinal), cancellationToken);
 
+        // The customer count is known once the last page is read; until then the total is estimated from the customers
+        // the last sync brought in (none on a first sync: no total, no ETA, until the end).
+        var knownCustomers = await db.Set<Record>().CountAsync(r => r.Entity == RecordEntity.Customer && r.SyncedAt != null && r.RemovedAt == null, cancellationToken);
         run.Phase = SyncPhase.Writing;
         run.WritingAt = time.GetUtcNow();
-        run.Total = directory.Organizations.Count + directory.Customers.Count + goneOrganizations.Count + goneCustomers.Count;
+        run.Total = knownCustomers > 0 ? directory.Organizations.Count + goneOrganizations.Count + knownCustomers : null;
         run.Done = 0;
         run.UpdatedAt = run.WritingAt.Value;
         await db.SaveChangesAsync(cancellationToken);
@@ -269,8 +261,18 @@ internal sealed class DirectorySyncer(
         // run began reading): the app's change stands, a sync never undoes it.
         var intents = await WriteBackIntents.LoadAsync(db, readFrom, cancellationToken);
 
-        foreach (var batch in directory.Customers.Values.Chunk(BatchSize))
+        // Customers, streamed: each service desk's customer list page by page, written BatchSize at a time.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new List<JsmUser>(BatchSize);
+        async Task FlushAsync()
         {
+            if (pending.Count == 0)
+            {
+                return;
+            }
+
+            var batch = pending.ToArray();
+            pending.Clear();
             await InBatchAsync(run, batch.Length, async () =>
             {
                 var existing = await ExistingAsync(RecordEntity.Customer, batch.Select(c => c.AccountId).ToArray(), cancellationToken);
@@ -306,6 +308,49 @@ internal sealed class DirectorySyncer(
             }, cancellationToken);
         }
 
+        foreach (var desk in directory.Desks)
+        {
+            await foreach (var page in jsm.ServiceDeskCustomersAsync(tenant, desk.Id, cancellationToken))
+            {
+                run.Fetched += page.Count;
+                foreach (var user in page.Where(u => seen.Add(u.AccountId)))
+                {
+                    pending.Add(user);
+                    if (pending.Count == BatchSize)
+                    {
+                        await FlushAsync();
+                    }
+                }
+            }
+        }
+
+        // Members who are on no desk's customer list are customers of the site too; their names come from user/bulk
+        // (an account Jira no longer knows keeps its accountId as its name).
+        foreach (var chunk in directory.OrganizationsOf.Keys.Where(a => !seen.Contains(a)).Chunk(BatchSize))
+        {
+            var users = new Dictionary<string, JsmUser>(StringComparer.Ordinal);
+            foreach (var user in await jsm.UsersAsync(tenant, chunk, cancellationToken))
+            {
+                users.TryAdd(user.AccountId, user);
+            }
+
+            run.Fetched += users.Count;
+            foreach (var accountId in chunk.Where(seen.Add))
+            {
+                pending.Add(users.GetValueOrDefault(accountId) ?? new JsmUser(accountId, null, null));
+                if (pending.Count == BatchSize)
+                {
+                    await FlushAsync();
+                }
+            }
+        }
+
+        await FlushAsync();
+        var goneCustomers = await GoneAsync(RecordEntity.Customer, seen, cancellationToken);
+        run.Total = run.Done + goneOrganizations.Count + goneCustomers.Count;
+        run.UpdatedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+
         foreach (var batch in goneOrganizations.Concat(goneCustomers).Chunk(BatchSize))
         {
             await InBatchAsync(run, batch.Length, async () =>
@@ -322,6 +367,8 @@ internal sealed class DirectorySyncer(
                 }
             }, cancellationToken);
         }
+
+        return seen.Count;
     }
 
     /// <summary>Creates, renames, re-mails, restores or adopts one record; null when JSM's identity cannot be stored.</summary>
