@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using AtlassianConnect;
 using ConnectApp.Api;
 using ConnectApp.Audit;
@@ -32,6 +33,9 @@ internal sealed class DirectorySyncer(
 
     /// <summary>Organizations whose members are read at once (the per-site cap in the HTTP client still applies).</summary>
     public const int MemberReadParallelism = 8;
+
+    /// <summary>Customer pages (of 50) read ahead of the writer: two batches' worth.</summary>
+    public const int PagesAhead = 20;
 
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(1);
 
@@ -308,9 +312,32 @@ internal sealed class DirectorySyncer(
             }, cancellationToken);
         }
 
-        foreach (var desk in directory.Desks)
+        // A reader fetches the desks' customer pages up to PagesAhead ahead of the writer, so reading JSM and writing
+        // PostgreSQL overlap while memory stays bounded; a failed read ends the writer's loop with its exception.
+        var pages = Channel.CreateBounded<IReadOnlyList<JsmUser>>(new BoundedChannelOptions(PagesAhead) { SingleReader = true, SingleWriter = true });
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var reader = Task.Run(async () =>
         {
-            await foreach (var page in jsm.ServiceDeskCustomersAsync(tenant, desk.Id, cancellationToken))
+            try
+            {
+                foreach (var desk in directory.Desks)
+                {
+                    await foreach (var page in jsm.ServiceDeskCustomersAsync(tenant, desk.Id, reading.Token))
+                    {
+                        await pages.Writer.WriteAsync(page, reading.Token);
+                    }
+                }
+
+                pages.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                pages.Writer.Complete(e);
+            }
+        }, CancellationToken.None);
+        try
+        {
+            await foreach (var page in pages.Reader.ReadAllAsync(cancellationToken))
             {
                 run.Fetched += page.Count;
                 foreach (var user in page.Where(u => seen.Add(u.AccountId)))
@@ -322,6 +349,11 @@ internal sealed class DirectorySyncer(
                     }
                 }
             }
+        }
+        finally
+        {
+            await reading.CancelAsync();
+            await reader;
         }
 
         // Members who are on no desk's customer list are customers of the site too; their names come from user/bulk
