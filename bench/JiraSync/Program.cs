@@ -99,7 +99,7 @@ internal static class JiraSyncBench
             results.AppendLine();
             results.AppendLine(CultureInfo.InvariantCulture, $"Side by side: the unchanged resync took {secondRun.Wall.TotalSeconds / firstRun.Wall.TotalSeconds:P0} of the first sync's wall time (it reads the same {firstRun.Fetched:N0} items from JSM, then writes nothing).");
             results.AppendLine(CultureInfo.InvariantCulture, $"Stored after both runs: {counts.Records:N0} records, {counts.Memberships:N0} memberships, {counts.Audit:N0} audit rows (one record.created per record from the first run; the second run wrote none).");
-            results.AppendLine("Worker peak RSS is the kernel's VmHWM of the worker process (/proc/<pid>/status): everything it ever held, the whole run's directory read into memory included (ADR 13).");
+            results.AppendLine("Worker peak RSS is the kernel's VmHWM of the worker process (/proc/<pid>/status): everything it ever held: the membership map, the accountIds seen and the customer pages read ahead (the customers are streamed, ADR 15), the search mirror's and the relay's work.");
             results.AppendLine();
             results.AppendLine("Progress as an admin sees it (GET /api/admin/sync polled every second; first sync, every 5th poll shown):");
             results.AppendLine();

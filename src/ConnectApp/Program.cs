@@ -10,6 +10,7 @@ using ConnectApp.Identity;
 using ConnectApp.Jira;
 using ConnectApp.Jql;
 using ConnectApp.Licensing;
+using ConnectApp.Memberships;
 using ConnectApp.Messaging;
 using ConnectApp.Operability;
 using ConnectApp.Outbox;
@@ -58,7 +59,8 @@ builder.Services
     .AddRecords(configuration)
     .AddOutbox(configuration, role)
     .AddSearch(configuration)
-    .AddSync()
+    .AddMemberships()
+    .AddSync(configuration)
     .AddApiTokens(configuration)
     .AddCsv()
     .AddRetention(configuration, role)
@@ -131,6 +133,7 @@ if (role.RunsWeb())
     api.MapExportEndpoints();
     api.MapRetentionEndpoints();
     api.MapSyncEndpoints();
+    api.MapMembershipsEndpoints();
 }
 
 await app.RunAsync();

@@ -18,7 +18,11 @@ public sealed class ConnectAppInstaller(InstallKeyServer keys, TimeProvider? tim
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     /// <summary>The app as its descriptor describes it.</summary>
-    public sealed record AppDescriptor(string Key, Uri BaseUrl, JsonObject Json);
+    public sealed record AppDescriptor(string Key, Uri BaseUrl, JsonObject Json)
+    {
+        /// <summary>The scopes the descriptor asks for (READ, WRITE, ...): the site grants those at install.</summary>
+        public IReadOnlyList<string> Scopes => Json["scopes"] is System.Text.Json.Nodes.JsonArray scopes ? [.. scopes.Select(s => s?.ToString() ?? string.Empty)] : [];
+    }
 
     public static async Task<AppDescriptor> ReadDescriptorAsync(HttpClient app, CancellationToken cancellationToken = default)
     {

@@ -44,6 +44,13 @@ internal static class JsmApi
                 ? Paged(r.Page.Select(User), Start(start), Limit(limit), r.Last)
                 : Results.NotFound(new { errorMessage = "The organization does not exist." })));
 
+        // Membership edits (scope WRITE): 204; 404 for an unknown organization; 400 with JSM's ErrorResponse when an
+        // accountId is not a user of the site (JSM does not say which); a status injected for the organization.
+        rest.MapPost("/rest/servicedeskapi/organization/{id}/user", (string name, string id, HttpContext context, SiteDirectory sites) =>
+            EditMembersAsync(name, id, add: true, context, sites));
+        rest.MapDelete("/rest/servicedeskapi/organization/{id}/user", (string name, string id, HttpContext context, SiteDirectory sites) =>
+            EditMembersAsync(name, id, add: false, context, sites));
+
         rest.MapGet("/rest/servicedeskapi/servicedesk/{id}/customer", (string name, string id, int? start, int? limit, HttpContext context, SiteDirectory sites) =>
             Guarded(name, context, sites, site =>
             {
@@ -87,6 +94,61 @@ internal static class JsmApi
                 });
             }));
     }
+
+    private static async Task<IResult> EditMembersAsync(string name, string organizationId, bool add, HttpContext context, SiteDirectory sites)
+    {
+        JsonNode? body;
+        try
+        {
+            body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            body = null;
+        }
+
+        var accountIds = body?["accountIds"] is JsonArray array ? array.Select(a => a?.GetValueKind() == System.Text.Json.JsonValueKind.String ? a.GetValue<string>() : null).ToList() : null;
+        return await Guarded(name, context, sites, site =>
+        {
+            if (site.App is { } app && !app.Scopes.Contains("WRITE", StringComparer.OrdinalIgnoreCase) && !app.Scopes.Contains("ADMIN", StringComparer.OrdinalIgnoreCase))
+            {
+                return Error(StatusCodes.Status403Forbidden, "The app has not been granted the WRITE scope.", "sd.scope.write");
+            }
+
+            if (site.MembershipEditFailures.TryGetValue(organizationId, out var injected))
+            {
+                if (injected == StatusCodes.Status429TooManyRequests)
+                {
+                    context.Response.Headers.RetryAfter = "1";
+                }
+
+                return Error(injected, "Injected failure for organization " + organizationId + ".", "sd.injected");
+            }
+
+            if (accountIds is null || accountIds.Count == 0 || accountIds.Any(string.IsNullOrEmpty))
+            {
+                return Error(StatusCodes.Status400BadRequest, "accountIds is required.", "sd.request.invalid");
+            }
+
+            var outcome = site.Directory.EditMembers(organizationId, accountIds!, add);
+            if (outcome == MemberEditOutcome.NoOrganization)
+            {
+                return Error(StatusCodes.Status404NotFound, "The organization does not exist.", "sd.organization.not.found");
+            }
+
+            if (outcome == MemberEditOutcome.UnknownAccount)
+            {
+                return Error(StatusCodes.Status400BadRequest, "One or more of the accountIds are not users of this site.", "sd.user.not.found");
+            }
+
+            site.MembershipEdits.Enqueue(new MembershipEdit(add ? "POST" : "DELETE", organizationId, [.. accountIds!]));
+            return Results.NoContent();
+        });
+    }
+
+    /// <summary>JSM's ErrorResponse: <c>errorMessage</c> and <c>i18nErrorMessage</c>.</summary>
+    private static IResult Error(int status, string message, string key) =>
+        Results.Json(new JsonObject { ["errorMessage"] = message, ["i18nErrorMessage"] = new JsonObject { ["i18nKey"] = key, ["parameters"] = new JsonArray() } }, statusCode: status);
 
     /// <summary>The service desk list through the API gateway, with the Forge app system token.</summary>
     public static Task<IResult> ForgeServiceDesksAsync(SimulatedSite site, int? start, int? limit, HttpContext context)

@@ -6,6 +6,13 @@ namespace JiraSimulator;
 /// <summary>A JSM service desk: its id and the Jira project it serves.</summary>
 public sealed record SimulatedServiceDesk(string Id, string ProjectId, string ProjectKey, string ProjectName);
 
+internal enum MemberEditOutcome
+{
+    Done,
+    NoOrganization,
+    UnknownAccount,
+}
+
 /// <summary>A JSM organization.</summary>
 public sealed record SimulatedOrganization(string Id, string Name);
 
@@ -243,6 +250,40 @@ public sealed class ServiceDeskDirectory
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Adds or removes members as JSM's membership edit does: all or nothing; an unknown organization or an accountId that
+    /// is not a customer of the site changes nothing. Adding a member twice, or removing a non-member, is a no-op.
+    /// </summary>
+    internal MemberEditOutcome EditMembers(string organizationId, IReadOnlyList<string> accountIds, bool add)
+    {
+        lock (_lock)
+        {
+            if (!_members.TryGetValue(organizationId, out var members))
+            {
+                return MemberEditOutcome.NoOrganization;
+            }
+
+            if (accountIds.Any(id => !_customerIndex.ContainsKey(id)))
+            {
+                return MemberEditOutcome.UnknownAccount;
+            }
+
+            foreach (var id in accountIds)
+            {
+                if (add && !members.Contains(id))
+                {
+                    members.Add(id);
+                }
+                else if (!add)
+                {
+                    members.Remove(id);
+                }
+            }
+
+            return MemberEditOutcome.Done;
         }
     }
 

@@ -3,6 +3,9 @@ using System.Security.Cryptography;
 
 namespace JiraSimulator;
 
+/// <summary>A membership edit the site applied: POST (add) or DELETE (remove), the organization's JSM id, the accountIds.</summary>
+public sealed record MembershipEdit(string Method, string OrganizationId, IReadOnlyList<string> AccountIds);
+
 /// <summary>A simulated Jira Cloud site: its clientKey, its baseUrl and, once installed, the shared secret it signs with.</summary>
 public sealed class SimulatedSite
 {
@@ -117,6 +120,12 @@ public sealed class SimulatedSite
 
     /// <summary>The site's JSM directory: service desks (one, project 10000, by default), organizations, members, customers.</summary>
     public ServiceDeskDirectory Directory { get; } = new();
+
+    /// <summary>Membership edits of an organization (by JSM id) answer this status (e.g. 403, 500) instead of changing anything.</summary>
+    public ConcurrentDictionary<string, int> MembershipEditFailures { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Every membership edit the site applied (204), in order.</summary>
+    public ConcurrentQueue<MembershipEdit> MembershipEdits { get; } = new();
 
     /// <summary>Faults injected into the directory REST calls (429/503 every n-th call, latency).</summary>
     public SiteFaults Faults { get; set; } = new();

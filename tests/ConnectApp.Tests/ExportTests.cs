@@ -41,7 +41,7 @@ public sealed class ExportTests(ConnectAppFixture app)
         Assert.Equal(site.BaseUrl.ToString().TrimEnd('/'), export["site"]!["baseUrl"]!.GetValue<string>().TrimEnd('/'));
         // counts come first and match what follows, so a client can show progress while it reads
         Assert.Equal("counts", export.Select(p => p.Key).ElementAt(3));
-        foreach (var section in new[] { "fields", "organizations", "customers", "memberships", "apiTokens", "imports", "auditLog" })
+        foreach (var section in new[] { "fields", "organizations", "customers", "memberships", "emailRules", "membershipChanges", "apiTokens", "imports", "auditLog" })
         {
             Assert.Equal(export["counts"]![section]!.GetValue<int>(), export[section]!.AsArray().Count);
         }

@@ -59,6 +59,7 @@ public sealed class OperabilityTests(ConnectAppFixture app)
     [InlineData("VALID", "RETENTION_DAYS=ninety", "RETENTION_DAYS must be a whole number of days from 1 to 3650")]
     [InlineData("VALID", "RETENTION_DAYS=0", "RETENTION_DAYS must be a whole number of days from 1 to 3650")]
     [InlineData("VALID", "INACTIVITY_DAYS=-5", "INACTIVITY_DAYS must be a whole number of days")]
+    [InlineData("VALID", "SYNC_INTERVAL_MINUTES=hourly", "SYNC_INTERVAL_MINUTES must be a whole number of minutes")]
     public async Task BadConfiguration_StopsStartUpWithOneClearLine(string? secretsKey, string setting, string expected)
     {
         var dll = Path.Combine(ConnectTesting.AtlassianJwtOracle.RepositoryRoot(), "src", "ConnectApp", "bin", BuildConfiguration(), "net10.0", "ConnectApp.dll");

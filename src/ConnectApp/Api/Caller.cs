@@ -35,6 +35,9 @@ internal static class Actors
     /// <summary>The actor of changes the JSM directory sync makes (it acts for no person).</summary>
     public const string JiraSync = SystemPrefix + "jira-sync";
 
+    /// <summary>The actor of memberships an email-domain rule adds (the audit row names the rule).</summary>
+    public const string EmailRules = SystemPrefix + "email-rules";
+
     public static string Of(ClaimsPrincipal user) =>
         user.FindFirstValue(AppClaims.TokenId) is { } tokenId ? ForToken(tokenId) : user.FindFirstValue(ConnectJwtDefaults.AccountIdClaim) ?? "unknown";
 

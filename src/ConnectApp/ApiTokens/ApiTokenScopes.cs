@@ -34,6 +34,9 @@ internal static class ApiTokenScopes
         (HttpMethods.Post, "/api/customers", Write),
         (HttpMethods.Patch, "/api/customers", Write),
         (HttpMethods.Post, "/api/bulk/values", Write),
+        (HttpMethods.Put, "/api/organizations", Write), // add a member (written back to JSM)
+        (HttpMethods.Delete, "/api/organizations", Write), // remove a member
+        (HttpMethods.Post, "/api/bulk/memberships", Write),
         (HttpMethods.Post, "/api/history", Write), // restore a value
         (HttpMethods.Get, "/api/imports", Read), // an import's progress and error report
         (HttpMethods.Post, "/api/imports", Write), // CSV import writes records; exports are GETs under /api/organizations|customers

@@ -4,6 +4,7 @@ using ConnectApp.ApiTokens;
 using ConnectApp.Audit;
 using ConnectApp.Csv;
 using ConnectApp.Fields;
+using ConnectApp.Memberships;
 using ConnectApp.Records;
 
 namespace ConnectApp.Export;
@@ -21,6 +22,8 @@ internal sealed record ExportDocument(
     IReadOnlyList<ExportedRecord> Organizations,
     IReadOnlyList<ExportedRecord> Customers,
     IReadOnlyList<ExportedMembership> Memberships,
+    IReadOnlyList<ExportedEmailRule> EmailRules,
+    IReadOnlyList<ExportedMembershipChange> MembershipChanges,
     IReadOnlyList<ExportedApiToken> ApiTokens,
     IReadOnlyList<ExportedImport> Imports,
     IReadOnlyList<ExportedAuditEntry> AuditLog);
@@ -28,7 +31,7 @@ internal sealed record ExportDocument(
 internal sealed record ExportedSite(string BaseUrl, DateTimeOffset InstalledAt);
 
 /// <summary>Rows per section, written before the sections so a reader of the stream can show progress.</summary>
-internal sealed record ExportCounts(int Fields, int Organizations, int Customers, int Memberships, int ApiTokens, int Imports, int AuditLog);
+internal sealed record ExportCounts(int Fields, int Organizations, int Customers, int Memberships, int EmailRules, int MembershipChanges, int ApiTokens, int Imports, int AuditLog);
 
 internal sealed record ExportedOption(Guid Id, string Label, int Position, bool Retired);
 
@@ -61,6 +64,21 @@ internal sealed record ExportedRecord(Guid Id, string JsmId, string Name, string
 }
 
 internal sealed record ExportedMembership(Guid CustomerId, Guid OrganizationId);
+
+/// <summary>An email-domain rule: customers whose email is at <c>domain</c> (<c>*.x</c>: any subdomain of x) belong to the organization.</summary>
+internal sealed record ExportedEmailRule(Guid Id, string Domain, Guid OrganizationId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public static ExportedEmailRule From(EmailDomainRule r) => new(r.Id, r.Domain, r.OrganizationId, r.CreatedAt, r.UpdatedAt);
+}
+
+/// <summary>A membership change made in the app and how its write-back to JSM went.</summary>
+internal sealed record ExportedMembershipChange(
+    Guid Id, Guid CustomerId, Guid OrganizationId, MembershipOperation Operation, WriteBackState State, int Attempts, string? Reason, Guid? RuleId,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? CompletedAt)
+{
+    public static ExportedMembershipChange From(MembershipChange c) =>
+        new(c.Id, c.CustomerId, c.OrganizationId, c.Operation, c.State, c.Attempts, c.Reason, c.RuleId, c.CreatedAt, c.UpdatedAt, c.CompletedAt);
+}
 
 /// <summary>An API token's metadata: its secret is never stored (ADR 5), its hash is not exported.</summary>
 internal sealed record ExportedApiToken(Guid Id, string Name, IReadOnlyList<string> Scopes, string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt)

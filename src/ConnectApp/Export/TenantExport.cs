@@ -6,6 +6,7 @@ using ConnectApp.ApiTokens;
 using ConnectApp.Audit;
 using ConnectApp.Csv;
 using ConnectApp.Fields;
+using ConnectApp.Memberships;
 using ConnectApp.Persistence;
 using ConnectApp.Records;
 using ConnectApp.Roles;
@@ -83,6 +84,8 @@ internal static class TenantExport
                 await db.Set<Record>().CountAsync(r => r.Entity == RecordEntity.Organization, ct),
                 await db.Set<Record>().CountAsync(r => r.Entity == RecordEntity.Customer, ct),
                 await db.Set<Membership>().CountAsync(ct),
+                await db.Set<EmailDomainRule>().CountAsync(ct),
+                await db.Set<MembershipChange>().CountAsync(ct),
                 await db.Set<ApiToken>().CountAsync(ct),
                 await db.Set<ImportJob>().CountAsync(ct),
                 await db.Set<AuditEntry>().CountAsync(ct)));
@@ -100,6 +103,8 @@ internal static class TenantExport
                 m => (m.CustomerId, m.OrganizationId),
                 (q, last) => q.Where(m => m.CustomerId.CompareTo(last.CustomerId) > 0 || (m.CustomerId == last.CustomerId && m.OrganizationId.CompareTo(last.OrganizationId) > 0)),
                 m => new ExportedMembership(m.CustomerId, m.OrganizationId));
+            await WriteSectionAsync("emailRules", db.Set<EmailDomainRule>().OrderBy(r => r.Id), r => r.Id, (q, last) => q.Where(r => r.Id.CompareTo(last) > 0), ExportedEmailRule.From);
+            await WriteSectionAsync("membershipChanges", db.Set<MembershipChange>().OrderBy(c => c.Id), c => c.Id, (q, last) => q.Where(c => c.Id.CompareTo(last) > 0), ExportedMembershipChange.From);
             await WriteSectionAsync("apiTokens", db.Set<ApiToken>().OrderBy(t => t.Id), t => t.Id, (q, last) => q.Where(t => t.Id.CompareTo(last) > 0), ExportedApiToken.From);
             await WriteSectionAsync("imports", db.Set<ImportJob>().OrderBy(j => j.Id), j => j.Id, (q, last) => q.Where(j => j.Id.CompareTo(last) > 0), ExportedImport.From);
             await WriteSectionAsync("auditLog", db.Set<AuditEntry>().OrderBy(a => a.Id), a => a.Id, (q, last) => q.Where(a => a.Id > last), ExportedAuditEntry.From);

@@ -28,6 +28,15 @@ internal sealed record ReportedAccount(string AccountId, string Status);
 
 internal sealed record ReportedAccounts(IReadOnlyList<ReportedAccount>? Accounts);
 
+/// <summary>JSM's answer to a membership edit: its status, and its <c>errorMessage</c> when it refused.</summary>
+internal sealed record JsmWriteResult(HttpStatusCode Status, string? Error)
+{
+    public bool Succeeded => (int)Status is >= 200 and < 300;
+
+    /// <summary>429, 408 and 5xx: worth another attempt later (the client's own retries are spent).</summary>
+    public bool Transient => Status is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout || (int)Status >= 500;
+}
+
 /// <summary>Jira did not give a usable answer after the retries (or answered with a status a retry cannot fix).</summary>
 internal sealed class JiraCallException(string message, HttpStatusCode? status = null, Exception? inner = null) : HttpRequestException(message, inner, status);
 
@@ -199,6 +208,45 @@ internal sealed class JsmClient(HttpClient http)
         {
             throw new JiraCallException($"Jira answered {(int)response.StatusCode} to DELETE /{DynamicModulesPath}", response.StatusCode);
         }
+    }
+
+    /// <summary>At most this many accountIds per membership edit (JSM documents no limit; 50 is its page size, and a refusal of a smaller batch is cheaper to narrow down).</summary>
+    public const int MaxMembersPerEdit = 50;
+
+    /// <summary>
+    /// Adds (<c>POST</c>) or removes (<c>DELETE</c>) customers to/from a JSM organization:
+    /// <c>/rest/servicedeskapi/organization/{id}/user</c> with <c>{"accountIds": [...]}</c> (scope WRITE), 204 on success.
+    /// Answers with JSM's status and error message; no answer at all is a <see cref="JiraCallException"/>.
+    /// </summary>
+    public async Task<JsmWriteResult> ChangeMembersAsync(ConnectTenant tenant, string organizationId, IReadOnlyCollection<string> accountIds, bool add, CancellationToken cancellationToken)
+    {
+        if (accountIds.Count is 0 or > MaxMembersPerEdit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(accountIds), $"1 to {MaxMembersPerEdit} accountIds per call.");
+        }
+
+        var path = $"rest/servicedeskapi/organization/{Uri.EscapeDataString(organizationId)}/user";
+        var method = add ? HttpMethod.Post : HttpMethod.Delete;
+        using var request = ConnectRequest.Create(tenant, method, path);
+        request.Content = JsonContent.Create(new { accountIds });
+        using var response = await SendAsync(request, $"{method} /rest/servicedeskapi/organization/{{id}}/user", cancellationToken);
+        if (response.IsSuccessStatusCode)
+        {
+            return new JsmWriteResult(response.StatusCode, null);
+        }
+
+        string? error = null;
+        try
+        {
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>(Json, cancellationToken);
+            error = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("errorMessage", out var message) && message.ValueKind == JsonValueKind.String ? message.GetString() : null;
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            // no JSON body: the status says it all
+        }
+
+        return new JsmWriteResult(response.StatusCode, error is { Length: > 300 } ? error[..300] : error);
     }
 
     private async IAsyncEnumerable<IReadOnlyList<T>> PagesAsync<T>(ConnectTenant tenant, string path, bool experimental, [EnumeratorCancellation] CancellationToken cancellationToken)

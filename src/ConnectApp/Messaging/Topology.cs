@@ -60,7 +60,13 @@ internal static class Topology
     /// <summary>JQL properties: stamping the issues of changed customers and registering the tenant's aliases (Jira calls, rate-limit aware).</summary>
     public static readonly QueueSpec Jql = new("connectapp.jql", ["jql.*.*"], Prefetch: 8, Concurrency: 4);
 
-    public static readonly QueueSpec[] Queues = [Mirror, Imports, Reindex, Purge, Retention, Sync, Privacy, Webhooks, Jql];
+    /// <summary>
+    /// Membership write-backs to JSM, one organization per message: a few calls each, but a site that answers 429 holds
+    /// its message for its Retry-After; four at once so other sites' write-backs go on meanwhile.
+    /// </summary>
+    public static readonly QueueSpec WriteBack = new("connectapp.writeback", ["membership.writeback.*"], Prefetch: 4, Concurrency: 4);
+
+    public static readonly QueueSpec[] Queues = [Mirror, Imports, Reindex, Purge, Retention, Sync, Privacy, Webhooks, Jql, WriteBack];
 
     public static async Task DeclareAsync(IChannel channel, CancellationToken cancellationToken)
     {

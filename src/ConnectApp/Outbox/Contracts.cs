@@ -112,6 +112,15 @@ internal sealed record JqlAliasesChanged(Guid TenantId) : IMessage
 }
 
 /// <summary>
+/// Membership changes made in the app wait to be written back to an organization in JSM (membership.writeback.v1): the
+/// worker sends every pending change of that organization, in batches, and records per change how it went.
+/// </summary>
+internal sealed record MembershipWriteBackRequested(Guid TenantId, Guid OrganizationId) : IMessage
+{
+    public static string Type => "membership.writeback.v1";
+}
+
+/// <summary>
 /// Reads a command that names one run of work for a tenant (a purge, a sync, a reindex, an import): its contract, or a
 /// rejection — never retried, it would fail the same way — when it is unreadable, names no run, or names another tenant
 /// than the message header it arrived with.

@@ -111,3 +111,12 @@ internal sealed class MembershipConfiguration : IEntityTypeConfiguration<Members
         builder.HasOne<Record>().WithMany().HasForeignKey(m => m.OrganizationId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+/// <summary>
+/// Told about a record being created through <see cref="RecordWriter.CreateAsync"/>, before it is saved: what it adds to
+/// the scope's unit of work commits with the record (Memberships: email-domain rules add a new customer to organizations).
+/// </summary>
+internal interface IRecordCreationObserver
+{
+    Task CreatingAsync(Api.Caller caller, Record record, CancellationToken cancellationToken);
+}

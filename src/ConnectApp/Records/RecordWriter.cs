@@ -13,7 +13,7 @@ namespace ConnectApp.Records;
 /// from Csv/ImportWriter). Every change is validated as a whole first (a bad value changes nothing), then applied
 /// with its audit rows in one transaction.
 /// </summary>
-internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider time)
+internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider time, IEnumerable<IRecordCreationObserver> observers)
 {
     public const int MaxBulkRecords = 10_000;
 
@@ -71,6 +71,11 @@ internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider
         foreach (var (field, _, newValue) in changes)
         {
             audit.Add(caller.TenantId, caller.Actor, "value.set", Subject(entity), record.Id, field.Id, null, newValue?.DeepClone());
+        }
+
+        foreach (var observer in observers)
+        {
+            await observer.CreatingAsync(caller, record, cancellationToken);
         }
 
         try
@@ -200,6 +205,44 @@ internal sealed class RecordWriter(AppDbContext db, AuditLog audit, TimeProvider
             audit.Add(caller.TenantId, caller.Actor, "record.updated", Subject(customer.Entity), customer.Id, null,
                 new JsonObject { ["organizationIds"] = new JsonArray(before.Select(id => (JsonNode)JsonValue.Create(id.ToString())!).ToArray()) },
                 new JsonObject { ["organizationIds"] = new JsonArray(wanted.Select(id => (JsonNode)JsonValue.Create(id.ToString())!).ToArray()) });
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Adds (<paramref name="add"/>) or removes one membership of a tracked customer; audited as <c>membership.added</c>
+    /// or <c>membership.removed</c> with the organization and, when given, what caused it (e.g. an email-domain rule); the
+    /// customer's version moves on (so the mirror re-reads it). False when it already was so (nothing is written).
+    /// </summary>
+    public async Task<bool> ChangeMembershipAsync(Caller caller, Record customer, Guid organizationId, bool add, JsonObject? cause, CancellationToken cancellationToken)
+    {
+        var existing = await db.Set<Membership>().FindAsync([caller.TenantId, customer.Id, organizationId], cancellationToken);
+        if ((existing is not null) == add)
+        {
+            return false;
+        }
+
+        if (add)
+        {
+            db.Set<Membership>().Add(new Membership { TenantId = caller.TenantId, CustomerId = customer.Id, OrganizationId = organizationId });
+        }
+        else
+        {
+            db.Set<Membership>().Remove(existing!);
+        }
+
+        var detail = new JsonObject { ["organizationId"] = organizationId.ToString() };
+        foreach (var (key, value) in cause ?? [])
+        {
+            detail[key] = value?.DeepClone();
+        }
+
+        audit.Add(caller.TenantId, caller.Actor, add ? "membership.added" : "membership.removed", Subject(customer.Entity), customer.Id, null, null, detail);
+        if (db.Entry(customer).State != EntityState.Added && db.Entry(customer).OriginalValues.GetValue<int>(nameof(Record.Version)) == customer.Version)
+        {
+            customer.Version++;
+            customer.UpdatedAt = time.GetUtcNow();
         }
 
         return true;

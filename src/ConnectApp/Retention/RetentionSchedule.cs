@@ -38,6 +38,17 @@ internal static class RetentionSchedule
     /// <summary>Daily at 02:43 UTC: requests the personal data report of every installed tenant whose cycle is up.</summary>
     public const string AccountsReportCron = "0 43 2 * * ?";
 
+    public static readonly JobKey DirectorySyncJobKey = new("directory-sync", Group);
+
+    public static readonly TriggerKey DirectorySyncTriggerKey = new("directory-sync-every-5-minutes", Group);
+
+    /// <summary>
+    /// Every 5 minutes (at 2, 7, 12, ... past the hour): queues the scheduled (incremental) sync of every installed
+    /// site whose latest sync began SYNC_INTERVAL_MINUTES ago or more. One cluster-wide trigger rather than one per
+    /// tenant: nothing to add or remove on install and uninstall, and each site keeps its own rhythm from its install.
+    /// </summary>
+    public const string DirectorySyncCron = "0 2/5 * * * ?";
+
     public static TriggerKey PurgeTriggerKey(Guid tenantId) => new("purge-" + tenantId.ToString("N"), TenantTriggerGroup);
 
     public static void Declare(IQuartzBuilder quartz)
@@ -53,6 +64,11 @@ internal static class RetentionSchedule
             .WithIdentity(AccountsReportTriggerKey)
             .ForJob(AccountsReportJobKey)
             .WithCronSchedule(AccountsReportCron, c => c.InTimeZone(TimeZoneInfo.Utc).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)));
+        quartz.AddJob<DirectorySyncJob>(j => j.WithIdentity(DirectorySyncJobKey).StoreDurably().WithDescription("Every 5 minutes: queues the scheduled JSM directory sync of the sites that are due"));
+        quartz.AddTrigger<DirectorySyncJob>(t => t
+            .WithIdentity(DirectorySyncTriggerKey)
+            .ForJob(DirectorySyncJobKey)
+            .WithCronSchedule(DirectorySyncCron, c => c.InTimeZone(TimeZoneInfo.Utc).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)));
     }
 
     /// <summary>The purge trigger of a tenant, due at <paramref name="due"/>; it fires once, at once if that time has passed.</summary>
@@ -255,5 +271,53 @@ internal sealed class AccountsReportJob(AppDbContext db, TimeProvider time, ILog
 
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Personal data reports requested for {Count} tenant(s)", due.Count);
+    }
+}
+
+/// <summary>
+/// The scheduled (incremental) JSM directory sync. JSM has no "changed since" API, so it is a full read that writes only
+/// what differs (an unchanged directory writes nothing). For each installed, enabled site, in that site's own scope
+/// (row-level security): skipped when a sync is queued or running, or began less than SYNC_INTERVAL_MINUTES ago;
+/// otherwise a run (trigger <c>schedule</c>) is queued through the outbox. Quartz runs the job on one node of the
+/// cluster at a time; the run itself takes a per-site advisory lock, so two syncs of one site never run at once.
+/// </summary>
+[DisallowConcurrentExecution]
+internal sealed class DirectorySyncJob(AppDbContext db, IServiceScopeFactory scopes, IOptions<Sync.SyncOptions> options, TimeProvider time, ILogger<DirectorySyncJob> logger) : RetentionJob(logger)
+{
+    protected override async Task RunAsync(IJobExecutionContext context, CancellationToken cancellationToken)
+    {
+        if (options.Value.Interval is not { } interval)
+        {
+            return; // SYNC_INTERVAL_MINUTES=0: no scheduled syncs
+        }
+
+        var sites = await db.Set<Tenant>().AsNoTracking().Where(t => t.UninstalledAt == null && t.Enabled).Select(t => t.Id).ToListAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        int queued = 0, running = 0;
+        foreach (var tenantId in sites)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            scope.ServiceProvider.GetRequiredService<TenantScope>().Enter(tenantId);
+            var tenantDb = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+            var syncer = scope.ServiceProvider.GetRequiredService<Sync.DirectorySyncer>();
+            if (await syncer.ActiveAsync(cancellationToken) is not null)
+            {
+                running++;
+                continue;
+            }
+
+            var latest = await tenantDb.Set<Sync.DirectorySyncRun>().AsNoTracking().Where(r => r.Status != Sync.SyncStatus.Skipped)
+                .OrderByDescending(r => r.CreatedAt).Select(r => (DateTimeOffset?)r.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+            if (latest is { } at && at + interval > now)
+            {
+                continue;
+            }
+
+            syncer.Queue(tenantId, "schedule", Api.Actors.JiraSync);
+            await tenantDb.SaveChangesAsync(cancellationToken);
+            queued++;
+        }
+
+        logger.LogInformation("Scheduled directory sync: {Queued} site(s) queued, {Running} skipped (a sync was queued or running)", queued, running);
     }
 }

@@ -9,6 +9,9 @@ internal enum SyncStatus
     Running,
     Succeeded,
     Failed,
+
+    /// <summary>Another sync of the same site was running when this one started: it read and wrote nothing.</summary>
+    Skipped,
 }
 
 internal enum SyncPhase
@@ -40,7 +43,7 @@ internal sealed class DirectorySyncRun
 
     public SyncPhase Phase { get; set; }
 
-    /// <summary><c>install</c> or <c>admin</c>.</summary>
+    /// <summary><c>install</c>, <c>admin</c> or <c>schedule</c>.</summary>
     public required string Trigger { get; set; }
 
     /// <summary>Organizations, customers and memberships read from JSM so far.</summary>

@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using AtlassianConnect;
 using ConnectApp.Api;
 using ConnectApp.Audit;
 using ConnectApp.Fields;
 using ConnectApp.Jira;
+using ConnectApp.Memberships;
 using ConnectApp.Outbox;
 using ConnectApp.Persistence;
 using ConnectApp.Records;
@@ -14,21 +16,26 @@ using Microsoft.EntityFrameworkCore;
 namespace ConnectApp.Sync;
 
 /// <summary>
-/// A full sync of a tenant's JSM directory: reads every service desk's customers, every organization and its
-/// members (through <see cref="JsmClient"/>: retried on 429/5xx, capped per site), then writes what differs in
-/// batches of <see cref="BatchSize"/> records per transaction, each with its audit rows (actor
+/// A full sync of a tenant's JSM directory: reads the service desks, every organization and its members' accountIds
+/// (through <see cref="JsmClient"/>: retried on 429/5xx, capped per site), writes the organizations, then streams each
+/// desk's customers page by page and writes them in batches of <see cref="BatchSize"/> records per transaction (so the
+/// run holds the membership map and the accountIds seen, never the whole directory), each with its audit rows (actor
 /// <see cref="Actors.JiraSync"/>), outbox messages (the interceptor) and the run's progress. Records that a sync
 /// brought in and that are gone from JSM are marked removed (values kept) and restored if they come back; records
-/// that only exist in the app are left alone, and so are their memberships of app-only organizations. Everything
-/// compares before it writes: a second run over the same directory, or a redelivered message after a crash, changes
-/// nothing.
+/// that only exist in the app are left alone, and so are their memberships of app-only organizations. Membership
+/// changes made in the app that JSM may not show yet are kept (<see cref="WriteBackIntents"/>). Everything compares
+/// before it writes: a second run over the same directory, or a redelivered message after a crash, changes nothing.
 /// </summary>
-internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTenantStore tenants, RecordWriter writer, AuditLog audit, TimeProvider time, ILogger<DirectorySyncer> logger)
+internal sealed class DirectorySyncer(
+    AppDbContext db, JsmClient jsm, IConnectTenantStore tenants, RecordWriter writer, AuditLog audit, EmailRules emailRules, Npgsql.NpgsqlDataSource dataSource, TimeProvider time, ILogger<DirectorySyncer> logger)
 {
     public const int BatchSize = 500;
 
     /// <summary>Organizations whose members are read at once (the per-site cap in the HTTP client still applies).</summary>
     public const int MemberReadParallelism = 8;
+
+    /// <summary>Customer pages (of 50) read ahead of the writer: two batches' worth.</summary>
+    public const int PagesAhead = 20;
 
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(1);
 
@@ -63,11 +70,40 @@ internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTe
     public async Task RunAsync(Guid runId, CancellationToken cancellationToken)
     {
         var run = await db.Set<DirectorySyncRun>().SingleOrDefaultAsync(r => r.Id == runId, cancellationToken);
-        if (run is null || run.Status is SyncStatus.Succeeded or SyncStatus.Failed)
+        if (run is null || run.Status is SyncStatus.Succeeded or SyncStatus.Failed or SyncStatus.Skipped)
         {
             return; // purged, or finished by another worker
         }
 
+        // Never two syncs of one site at once, whichever process runs them: a session advisory lock per tenant, held
+        // for the run (released when its connection closes, should the process die).
+        await using var gate = await dataSource.OpenConnectionAsync(cancellationToken);
+        var key = "connectapp.sync:" + run.TenantId.ToString("N");
+        await using (var take = new Npgsql.NpgsqlCommand("SELECT pg_try_advisory_lock(hashtextextended(@k, 0))", gate))
+        {
+            take.Parameters.AddWithValue("k", key);
+            if (await take.ExecuteScalarAsync(cancellationToken) is not true)
+            {
+                await FinishAsync(run, SyncStatus.Skipped, "Another sync of this site was running; this one read and changed nothing.", cancellationToken);
+                logger.LogInformation("Directory sync {RunId} of tenant {TenantId} skipped: another sync of the site is running", run.Id, run.TenantId);
+                return;
+            }
+        }
+
+        try
+        {
+            await RunLockedAsync(run, cancellationToken);
+        }
+        finally
+        {
+            await using var release = new Npgsql.NpgsqlCommand("SELECT pg_advisory_unlock(hashtextextended(@k, 0))", gate);
+            release.Parameters.AddWithValue("k", key);
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    private async Task RunLockedAsync(DirectorySyncRun run, CancellationToken cancellationToken)
+    {
         var clientKey = await db.Set<Tenant>().Where(t => t.Id == run.TenantId).Select(t => t.ClientKey).SingleOrDefaultAsync(cancellationToken);
         var tenant = clientKey is null ? null : await tenants.FindAsync(clientKey, refresh: true, cancellationToken);
         if (tenant is not { State: ConnectTenantState.Enabled })
@@ -77,6 +113,7 @@ internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTe
         }
 
         var now = time.GetUtcNow();
+        var readFrom = now;
         run.Status = SyncStatus.Running;
         run.Phase = SyncPhase.Reading;
         run.StartedAt ??= now;
@@ -99,11 +136,17 @@ internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTe
             return;
         }
 
-        await WriteAsync(run, directory, cancellationToken);
+        var customers = await WriteAsync(tenant, run, directory, readFrom, cancellationToken);
+
+        // Email-domain rules over the directory as it now stands (new and re-mailed customers included); what they add
+        // is written back to JSM like any membership change made in the app.
+        var ruled = await emailRules.ApplyAsync(run.TenantId, cancellationToken);
+        db.ChangeTracker.Clear();
+        db.Attach(run);
         await FinishAsync(run, SyncStatus.Succeeded, null, cancellationToken);
         logger.LogInformation(
-            "Directory sync {RunId} of tenant {TenantId}: {Organizations} organizations, {Customers} customers read; {Created} created, {Updated} updated, {Removed} removed, {Restored} restored",
-            run.Id, run.TenantId, directory.Organizations.Count, directory.Customers.Count, run.Created, run.Updated, run.Removed, run.Restored);
+            "Directory sync {RunId} of tenant {TenantId}: {Organizations} organizations, {Customers} customers read; {Created} created, {Updated} updated, {Removed} removed, {Restored} restored; {Ruled} memberships added by email-domain rules",
+            run.Id, run.TenantId, directory.Organizations.Count, customers, run.Created, run.Updated, run.Removed, run.Restored, ruled);
     }
 
     /// <summary>Records a failed attempt on the run (and, when <paramref name="final"/>, ends it as failed).</summary>
@@ -125,7 +168,11 @@ internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTe
         }
     }
 
-    private sealed record Directory(List<JsmOrganization> Organizations, Dictionary<string, JsmUser> Customers, Dictionary<string, List<string>> OrganizationsOf);
+    /// <summary>
+    /// What is read before writing: service desks, organizations, and each member's organizations (JSM ids). The
+    /// customers themselves are streamed page by page while writing, so the run never holds the whole directory.
+    /// </summary>
+    private sealed record Directory(List<JsmServiceDesk> Desks, List<JsmOrganization> Organizations, Dictionary<string, List<string>> OrganizationsOf);
 
     private async Task<Directory> ReadAsync(ConnectTenant tenant, DirectorySyncRun run, CancellationToken cancellationToken)
     {
@@ -144,64 +191,51 @@ internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTe
             await ProgressAsync(run, cancellationToken);
         }
 
-        var customers = new Dictionary<string, JsmUser>(StringComparer.Ordinal);
-        foreach (var desk in desks)
-        {
-            await foreach (var page in jsm.ServiceDeskCustomersAsync(tenant, desk.Id, cancellationToken))
-            {
-                foreach (var user in page)
-                {
-                    customers.TryAdd(user.AccountId, user);
-                }
-
-                run.Fetched += page.Count;
-                await ProgressAsync(run, cancellationToken);
-            }
-        }
-
-        // Members, several organizations at a time; progress is saved between groups (the context is not shared).
-        var members = new ConcurrentDictionary<string, List<JsmUser>>(StringComparer.Ordinal);
+        // Members, several organizations at a time (accountIds only); progress is saved between groups (the context is not shared).
+        var organizationsOf = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var group in organizations.Chunk(MemberReadParallelism * 4))
         {
+            var members = new ConcurrentDictionary<string, List<string>>(StringComparer.Ordinal);
             long fetched = 0;
             await Parallel.ForEachAsync(group, new ParallelOptions { MaxDegreeOfParallelism = MemberReadParallelism, CancellationToken = cancellationToken }, async (org, ct) =>
             {
-                var users = new List<JsmUser>();
+                var ids = new List<string>();
                 await foreach (var page in jsm.OrganizationMembersAsync(tenant, org.Id, ct))
                 {
-                    users.AddRange(page);
+                    ids.AddRange(page.Select(u => u.AccountId));
                     Interlocked.Add(ref fetched, page.Count);
                 }
 
-                members[org.Id] = users;
+                members[org.Id] = ids;
             });
+            foreach (var org in group)
+            {
+                foreach (var accountId in members[org.Id])
+                {
+                    (organizationsOf.TryGetValue(accountId, out var list) ? list : organizationsOf[accountId] = []).Add(org.Id);
+                }
+            }
+
             run.Fetched += fetched;
             await ProgressAsync(run, cancellationToken);
         }
 
-        var organizationsOf = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var org in organizations)
-        {
-            foreach (var user in members[org.Id])
-            {
-                customers.TryAdd(user.AccountId, user); // a member who is on no desk's customer list is still a customer of the site
-                (organizationsOf.TryGetValue(user.AccountId, out var list) ? list : organizationsOf[user.AccountId] = []).Add(org.Id);
-            }
-        }
-
-        return new Directory(organizations, customers, organizationsOf);
+        return new Directory(desks, organizations, organizationsOf);
     }
 
-    private async Task WriteAsync(DirectorySyncRun run, Directory directory, CancellationToken cancellationToken)
+    /// <summary>Writes the organizations, then streams the customers from JSM in batches, then marks what is gone; the number of customers JSM listed.</summary>
+    private async Task<int> WriteAsync(ConnectTenant tenant, DirectorySyncRun run, Directory directory, DateTimeOffset readFrom, CancellationToken cancellationToken)
     {
         var caller = new Caller(run.TenantId, Actors.JiraSync, null, AppRole.Admin);
         var jsmOrganizationIds = directory.Organizations.Select(o => o.Id).ToHashSet(StringComparer.Ordinal);
         var goneOrganizations = await GoneAsync(RecordEntity.Organization, jsmOrganizationIds, cancellationToken);
-        var goneCustomers = await GoneAsync(RecordEntity.Customer, directory.Customers.Keys.ToHashSet(StringComparer.Ordinal), cancellationToken);
 
+        // The customer count is known once the last page is read; until then the total is estimated from the customers
+        // the last sync brought in (none on a first sync: no total, no ETA, until the end).
+        var knownCustomers = await db.Set<Record>().CountAsync(r => r.Entity == RecordEntity.Customer && r.SyncedAt != null && r.RemovedAt == null, cancellationToken);
         run.Phase = SyncPhase.Writing;
         run.WritingAt = time.GetUtcNow();
-        run.Total = directory.Organizations.Count + directory.Customers.Count + goneOrganizations.Count + goneCustomers.Count;
+        run.Total = knownCustomers > 0 ? directory.Organizations.Count + goneOrganizations.Count + knownCustomers : null;
         run.Done = 0;
         run.UpdatedAt = run.WritingAt.Value;
         await db.SaveChangesAsync(cancellationToken);
@@ -227,8 +261,22 @@ internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTe
         var idOf = organizations.Where(o => jsmOrganizationIds.Contains(o.ExternalId)).ToDictionary(o => o.ExternalId, o => o.Id, StringComparer.Ordinal);
         var syncedOrganizations = organizations.Select(o => o.Id).ToHashSet();
 
-        foreach (var batch in directory.Customers.Values.Chunk(BatchSize))
+        // Membership changes made in the app that JSM may not show yet (pending, failed, or written back after this
+        // run began reading): the app's change stands, a sync never undoes it.
+        var intents = await WriteBackIntents.LoadAsync(db, readFrom, cancellationToken);
+
+        // Customers, streamed: each service desk's customer list page by page, written BatchSize at a time.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new List<JsmUser>(BatchSize);
+        async Task FlushAsync()
         {
+            if (pending.Count == 0)
+            {
+                return;
+            }
+
+            var batch = pending.ToArray();
+            pending.Clear();
             await InBatchAsync(run, batch.Length, async () =>
             {
                 var existing = await ExistingAsync(RecordEntity.Customer, batch.Select(c => c.AccountId).ToArray(), cancellationToken);
@@ -245,10 +293,12 @@ internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTe
                     }
 
                     var members = current.TryGetValue(record.Id, out var list) ? list : current[record.Id] = [];
-                    var wanted = (directory.OrganizationsOf.GetValueOrDefault(user.AccountId) ?? [])
-                        .Where(idOf.ContainsKey).Select(jsmId => idOf[jsmId])
-                        .Concat(members.Select(m => m.OrganizationId).Where(id => !syncedOrganizations.Contains(id)))
-                        .Distinct().ToList();
+                    var wanted = WriteBackIntents.Apply(
+                        (directory.OrganizationsOf.GetValueOrDefault(user.AccountId) ?? [])
+                            .Where(idOf.ContainsKey).Select(jsmId => idOf[jsmId])
+                            .Concat(members.Select(m => m.OrganizationId).Where(id => !syncedOrganizations.Contains(id)))
+                            .Distinct(),
+                        intents.GetValueOrDefault(record.Id));
                     if (writer.SetMemberships(caller, record, members, wanted, audited: before is not null) && before is not null)
                     {
                         if (db.Entry(record).OriginalValues.GetValue<int>(nameof(Record.Version)) == record.Version)
@@ -261,6 +311,77 @@ internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTe
                 }
             }, cancellationToken);
         }
+
+        // A reader fetches the desks' customer pages up to PagesAhead ahead of the writer, so reading JSM and writing
+        // PostgreSQL overlap while memory stays bounded; a failed read ends the writer's loop with its exception.
+        var pages = Channel.CreateBounded<IReadOnlyList<JsmUser>>(new BoundedChannelOptions(PagesAhead) { SingleReader = true, SingleWriter = true });
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                foreach (var desk in directory.Desks)
+                {
+                    await foreach (var page in jsm.ServiceDeskCustomersAsync(tenant, desk.Id, reading.Token))
+                    {
+                        await pages.Writer.WriteAsync(page, reading.Token);
+                    }
+                }
+
+                pages.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                pages.Writer.Complete(e);
+            }
+        }, CancellationToken.None);
+        try
+        {
+            await foreach (var page in pages.Reader.ReadAllAsync(cancellationToken))
+            {
+                run.Fetched += page.Count;
+                foreach (var user in page.Where(u => seen.Add(u.AccountId)))
+                {
+                    pending.Add(user);
+                    if (pending.Count == BatchSize)
+                    {
+                        await FlushAsync();
+                    }
+                }
+            }
+        }
+        finally
+        {
+            await reading.CancelAsync();
+            await reader;
+        }
+
+        // Members who are on no desk's customer list are customers of the site too; their names come from user/bulk
+        // (an account Jira no longer knows keeps its accountId as its name).
+        foreach (var chunk in directory.OrganizationsOf.Keys.Where(a => !seen.Contains(a)).Chunk(BatchSize))
+        {
+            var users = new Dictionary<string, JsmUser>(StringComparer.Ordinal);
+            foreach (var user in await jsm.UsersAsync(tenant, chunk, cancellationToken))
+            {
+                users.TryAdd(user.AccountId, user);
+            }
+
+            run.Fetched += users.Count;
+            foreach (var accountId in chunk.Where(seen.Add))
+            {
+                pending.Add(users.GetValueOrDefault(accountId) ?? new JsmUser(accountId, null, null));
+                if (pending.Count == BatchSize)
+                {
+                    await FlushAsync();
+                }
+            }
+        }
+
+        await FlushAsync();
+        var goneCustomers = await GoneAsync(RecordEntity.Customer, seen, cancellationToken);
+        run.Total = run.Done + goneOrganizations.Count + goneCustomers.Count;
+        run.UpdatedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
 
         foreach (var batch in goneOrganizations.Concat(goneCustomers).Chunk(BatchSize))
         {
@@ -278,6 +399,8 @@ internal sealed class DirectorySyncer(AppDbContext db, JsmClient jsm, IConnectTe
                 }
             }, cancellationToken);
         }
+
+        return seen.Count;
     }
 
     /// <summary>Creates, renames, re-mails, restores or adopts one record; null when JSM's identity cannot be stored.</summary>

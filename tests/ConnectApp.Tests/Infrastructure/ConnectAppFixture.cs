@@ -218,6 +218,7 @@ public sealed class ConnectAppFactory(ConnectAppFixture fixture, string database
         builder.UseSetting("API_TOKEN_RATE_LIMIT", ApiTokenRateLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("FORGE_APP_ID", ForgePlatform.DefaultAppId);
         builder.UseSetting("FORGE_JWKS_URL", "http://simulator/forge/.well-known/jwks.json");
+        builder.UseSetting("SYNC_INTERVAL_MINUTES", "0"); // scheduled syncs would change tenants' rows under other tests; ScheduledSyncTests turns them on
         foreach (var (name, value) in fixture.Settings.Concat(settings ?? new Dictionary<string, string>()))
         {
             builder.UseSetting(name, value);

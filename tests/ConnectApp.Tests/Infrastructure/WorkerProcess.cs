@@ -39,6 +39,7 @@ public sealed class WorkerProcess : IAsyncDisposable
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["ELASTICSEARCH_URL"] = string.Empty;
         info.Environment["BONSAI_URL"] = string.Empty;
+        info.Environment["SYNC_INTERVAL_MINUTES"] = "0"; // no scheduled syncs in tests unless one asks (they would change tenants' rows)
         info.Environment["LOG_FILE"] = Path.Combine(TestLog.Directory, "command-log.jsonl");
         foreach (var (name, value) in environment)
         {
@@ -73,6 +74,7 @@ public sealed class WorkerProcess : IAsyncDisposable
         info.Environment["SECRETS_KEY"] = secretsKey;
         info.Environment["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         info.Environment["ELASTICSEARCH_URL"] = string.Empty;
+        info.Environment["SYNC_INTERVAL_MINUTES"] = "0";
         info.Environment["BONSAI_URL"] = string.Empty;
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["LOG_FILE"] = Path.Combine(TestLog.Directory, $"{role}-log.jsonl"); // for a failure's post-mortem

@@ -490,6 +490,125 @@ namespace ConnectApp.Persistence.Migrations
                     b.ToTable("jql_stamps", (string)null);
                 });
 
+            modelBuilder.Entity("ConnectApp.Memberships.EmailDomainRule", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Domain")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("domain");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_email_domain_rules");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_email_domain_rules_organization_id");
+
+                    b.HasIndex("TenantId", "Domain", "OrganizationId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_email_domain_rules_tenant_id_domain_organization_id");
+
+                    b.ToTable("email_domain_rules", (string)null);
+                });
+
+            modelBuilder.Entity("ConnectApp.Memberships.MembershipChange", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("CustomerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("customer_id");
+
+                    b.Property<string>("Operation")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("operation");
+
+                    b.Property<Guid>("OrganizationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("reason");
+
+                    b.Property<Guid?>("RuleId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("rule_id");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_membership_changes");
+
+                    b.HasIndex("CustomerId")
+                        .HasDatabaseName("ix_membership_changes_customer_id");
+
+                    b.HasIndex("OrganizationId")
+                        .HasDatabaseName("ix_membership_changes_organization_id");
+
+                    b.HasIndex("TenantId", "CustomerId", "OrganizationId")
+                        .HasDatabaseName("ix_membership_changes_tenant_id_customer_id_organization_id");
+
+                    b.HasIndex("TenantId", "OrganizationId", "State")
+                        .HasDatabaseName("ix_membership_changes_tenant_id_organization_id_state");
+
+                    b.HasIndex("TenantId", "State", "CreatedAt")
+                        .HasDatabaseName("ix_membership_changes_tenant_id_state_created_at");
+
+                    b.ToTable("membership_changes", (string)null);
+                });
+
             modelBuilder.Entity("ConnectApp.Outbox.OutboxMessage", b =>
                 {
                     b.Property<long>("Id")
@@ -1321,6 +1440,47 @@ namespace ConnectApp.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_jql_stamps_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("ConnectApp.Memberships.EmailDomainRule", b =>
+                {
+                    b.HasOne("ConnectApp.Records.Record", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_email_domain_rules_records_organization_id");
+
+                    b.HasOne("ConnectApp.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_email_domain_rules_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("ConnectApp.Memberships.MembershipChange", b =>
+                {
+                    b.HasOne("ConnectApp.Records.Record", null)
+                        .WithMany()
+                        .HasForeignKey("CustomerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_membership_changes_records_customer_id");
+
+                    b.HasOne("ConnectApp.Records.Record", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_membership_changes_records_organization_id");
+
+                    b.HasOne("ConnectApp.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_membership_changes_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("ConnectApp.Outbox.OutboxMessage", b =>
