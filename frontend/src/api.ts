@@ -131,8 +131,40 @@ export class Api {
   confirmDeletion = (confirmationToken: string, confirmationPhrase: string) =>
     this.send<Deletion>('POST', '/admin/data-deletion/confirm', { confirmationToken, confirmationPhrase });
   deletion = (id: string) => this.get<Deletion>(`/admin/data-deletion/${id}`);
+  /** Customers of one organization (the directory search's membership filter), by name. */
+  members = (organizationId: string, cursor?: string | null) =>
+    this.send<SearchPage>('POST', '/search/customers', { organizationId, cursor: cursor ?? null, limit: 50 });
+  addMember = (organizationId: string, customerId: string) => this.send<MembershipResult>('PUT', `/organizations/${organizationId}/members/${customerId}`);
+  removeMember = (organizationId: string, customerId: string) => this.send<MembershipResult>('DELETE', `/organizations/${organizationId}/members/${customerId}`);
+  bulkMemberships = (add: MembershipPair[], remove: MembershipPair[]) =>
+    this.send<{ added: number; removed: number; unchanged: number; results: MembershipResult[] }>('POST', '/bulk/memberships', { add, remove });
+  writeBacks = (state?: WriteBackState) => this.get<Page<WriteBack>>(`/admin/writeback?${new URLSearchParams({ ...(state ? { state } : {}), limit: '100' })}`);
+  retryWriteBacks = (changeIds?: string[]) => this.send<{ retried: number }>('POST', '/admin/writeback/retry', changeIds ? { changeIds } : {});
+  emailRules = () => this.get<EmailRule[]>('/admin/email-rules');
+  createEmailRule = (domain: string, organizationId: string) => this.send<EmailRule>('POST', '/admin/email-rules', { domain, organizationId });
+  deleteEmailRule = (id: string) => this.send<void>('DELETE', `/admin/email-rules/${id}`);
+  emailRulesDryRun = () => this.get<EmailRulesDryRun>('/admin/email-rules/dry-run');
+  applyEmailRules = () => this.send<{ added: number }>('POST', '/admin/email-rules/apply');
   syncRuns = () => this.get<SyncRun[]>('/admin/sync');
   startSync = () => this.send<SyncRun>('POST', '/admin/sync');
+}
+
+/** A membership edit's outcome; writeBack says how it reaches JSM (null when nothing changed). */
+export interface MembershipResult { customerId: string; organizationId: string; operation: 'add' | 'remove'; changed: boolean; writeBack: WriteBack | null }
+export interface MembershipPair { customerId: string; organizationId: string }
+export type WriteBackState = 'pending' | 'done' | 'failed' | 'not-in-jsm' | 'superseded';
+/** One membership change and its write-back to JSM (see README, "Memberships and write-back"). */
+export interface WriteBack {
+  id: string; operation: 'add' | 'remove'; state: WriteBackState; attempts: number; reason: string | null;
+  customerId: string; accountId: string | null; customerName: string | null;
+  organizationId: string; organizationJsmId: string | null; organizationName: string | null;
+  ruleId: string | null; createdAt: string; updatedAt: string; completedAt: string | null;
+}
+/** An email-domain rule: customers whose email is in the domain (or, wildcard, any subdomain) join the organization. */
+export interface EmailRule { id: string; domain: string; wildcard: boolean; organizationId: string; organizationName: string | null; createdAt: string; updatedAt: string }
+export interface EmailRulesDryRun {
+  total: number; truncated: boolean;
+  additions: { customerId: string; accountId: string; customerName: string; email: string; organizationId: string; organizationName: string; ruleId: string; domain: string }[];
 }
 
 /** A directory sync from JSM: its state, phase and counts (see README, "JSM directory sync"). */

@@ -3,13 +3,13 @@ import Checkbox from '@atlaskit/checkbox';
 import Heading from '@atlaskit/heading';
 import Lozenge from '@atlaskit/lozenge';
 import SectionMessage from '@atlaskit/section-message';
-import Select from '@atlaskit/select';
+import Select, { AsyncSelect } from '@atlaskit/select';
 import Tabs, { Tab, TabList, TabPanel } from '@atlaskit/tabs';
 import Textfield from '@atlaskit/textfield';
 import { token } from '@atlaskit/tokens';
 import { useEffect, useRef, useState } from 'react';
-import { ApiError, type ApiToken, type Deletion, type DeletionRequested, type SyncRun, type Entity, type FieldType, type FieldView, type LossyChange, type Visibility } from '../api';
-import { ErrorMessage, Loading, subtle, Unlicensed, useLoad } from '../components/common';
+import { ApiError, type ApiToken, type EmailRulesDryRun, type Deletion, type DeletionRequested, type SyncRun, type Entity, type FieldType, type FieldView, type LossyChange, type Visibility } from '../api';
+import { Empty, ErrorMessage, Loading, subtle, Unlicensed, useLoad } from '../components/common';
 import { move } from '../forms';
 import type { PageContext } from '../shell';
 
@@ -35,12 +35,14 @@ export function Configuration({ api, licensed }: PageContext) {
           <Tab>Customer fields</Tab>
           <Tab>API tokens</Tab>
           <Tab>Directory sync</Tab>
+          <Tab>Email rules & write-back</Tab>
           <Tab>Your data</Tab>
         </TabList>
         <TabPanel><FieldsAdmin api={api} entity="organization" /></TabPanel>
         <TabPanel><FieldsAdmin api={api} entity="customer" /></TabPanel>
         <TabPanel><ApiTokens api={api} /></TabPanel>
         <TabPanel><DirectorySync api={api} /></TabPanel>
+        <TabPanel><EmailRules api={api} /></TabPanel>
         <TabPanel><YourData api={api} /></TabPanel>
       </Tabs>
     </div>
@@ -635,6 +637,133 @@ function DirectorySync({ api }: { api: PageContext['api'] }) {
             ))}
           </tbody>
         </table>
+      )}
+    </div>
+  );
+}
+
+const cell = { padding: '4px 8px', textAlign: 'left' as const };
+
+/** Email-domain rules (with a dry run before anything changes) and the membership changes JSM refused. */
+function EmailRules({ api }: { api: PageContext['api'] }) {
+  const rules = useLoad(() => api.emailRules(), []);
+  const failed = useLoad(() => api.writeBacks('failed'), []);
+  const [domain, setDomain] = useState('');
+  const [organization, setOrganization] = useState<{ label: string; value: string } | null>(null);
+  const [preview, setPreview] = useState<EmailRulesDryRun | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const act = async (work: () => Promise<void>) => {
+    setError(null);
+    try {
+      await work();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <div style={{ paddingTop: 12 }}>
+      <p>Customers whose email address is in a domain join that domain's organization, in the app and in JSM: when they are synced from JSM, when they are created here, and when you add them now. Use <code>acme.com</code> for one domain, <code>*.acme.co.uk</code> for every subdomain of it. Each addition is in the audit log with its rule.</p>
+      {status && <p role="status" aria-live="polite">{status}</p>}
+      {error !== null && <ErrorMessage error={error} />}
+      {rules.loading && !rules.data ? <Loading label="Loading email rules" minHeight={40} /> : rules.error ? <ErrorMessage error={rules.error} onReload={rules.reload} /> : (
+        <table style={{ borderCollapse: 'collapse' }} aria-label="Email-domain rules">
+          <thead><tr><th scope="col" style={cell}>Domain</th><th scope="col" style={cell}>Organization</th><th scope="col" style={cell}>Actions</th></tr></thead>
+          <tbody>
+            {(rules.data ?? []).length === 0 && <tr><td colSpan={3} style={{ ...cell, ...subtle }}>No rules yet.</td></tr>}
+            {(rules.data ?? []).map((r) => (
+              <tr key={r.id}>
+                <td style={cell}>{r.domain}</td>
+                <td style={cell}>{r.organizationName ?? r.organizationId}</td>
+                <td style={cell}><Button appearance="subtle" aria-label={`Delete the rule for ${r.domain}`} onClick={() => act(async () => {
+                  await api.deleteEmailRule(r.id);
+                  setPreview(null);
+                  setStatus(`Deleted the rule for ${r.domain}; memberships it added stay.`);
+                  rules.reload();
+                })}>Delete</Button></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <form aria-label="Add an email rule" style={{ display: 'flex', gap: 8, alignItems: 'flex-end', marginTop: 12, flexWrap: 'wrap' }} onSubmit={(e) => {
+        e.preventDefault();
+        void act(async () => {
+          const rule = await api.createEmailRule(domain.trim(), organization!.value);
+          setDomain('');
+          setOrganization(null);
+          setPreview(null);
+          setStatus(`Customers at ${rule.domain} now join ${rule.organizationName ?? 'the organization'}. Preview who that adds today, then add them.`);
+          rules.reload();
+        });
+      }}>
+        <label>
+          <span style={{ display: 'block', marginBottom: 4 }}>Email domain</span>
+          <Textfield aria-label="Email domain" value={domain} onChange={(e) => setDomain(e.currentTarget.value)} placeholder="acme.com or *.acme.co.uk" />
+        </label>
+        <div style={{ minWidth: 260 }}>
+          <span style={{ display: 'block', marginBottom: 4 }} id="rule-organization-label">Organization</span>
+          <AsyncSelect
+            inputId="rule-organization"
+            aria-labelledby="rule-organization-label"
+            defaultOptions
+            cacheOptions
+            loadOptions={async (input: string) => (await api.search('organization', input, [])).values.map((o) => ({ label: o.name, value: o.id }))}
+            value={organization}
+            onChange={(option) => setOrganization(option as { label: string; value: string } | null)}
+            placeholder="Find an organization"
+          />
+        </div>
+        <Button type="submit" appearance="primary" isDisabled={domain.trim().length === 0 || organization === null}>Add rule</Button>
+      </form>
+      <div style={{ display: 'flex', gap: 8, marginTop: 16 }}>
+        <Button onClick={() => act(async () => {
+          setStatus(null);
+          setPreview(await api.emailRulesDryRun());
+        })}>Preview who the rules add</Button>
+        <Button appearance="primary" isDisabled={!preview || preview.total === 0} onClick={() => act(async () => {
+          const result = await api.applyEmailRules();
+          setPreview(null);
+          setStatus(`Added ${result.added} ${result.added === 1 ? 'customer' : 'customers'} to their organizations; JSM is updated in the background.`);
+          failed.reload();
+        })}>Add them now</Button>
+      </div>
+      {preview && (preview.total === 0 ? <Empty>The rules add nobody today: everyone they match already belongs.</Empty> : (
+        <table style={{ borderCollapse: 'collapse', marginTop: 8 }} aria-label="Who the rules would add">
+          <caption style={{ textAlign: 'left', ...subtle }}>{preview.total} {preview.total === 1 ? 'customer' : 'customers'} would be added{preview.truncated ? ` (the first ${preview.additions.length} are shown)` : ''}. Nothing has changed yet.</caption>
+          <thead><tr>{['Customer', 'Email', 'Organization', 'Rule'].map((h) => <th key={h} scope="col" style={cell}>{h}</th>)}</tr></thead>
+          <tbody>
+            {preview.additions.map((a) => (
+              <tr key={`${a.customerId}-${a.organizationId}`}><td style={cell}>{a.customerName}</td><td style={cell}>{a.email}</td><td style={cell}>{a.organizationName}</td><td style={cell}>{a.domain}</td></tr>
+            ))}
+          </tbody>
+        </table>
+      ))}
+      <Heading size="small" as="h3">Membership changes JSM refused</Heading>
+      {failed.loading && !failed.data ? <Loading label="Loading write-back failures" minHeight={40} /> : failed.error ? <ErrorMessage error={failed.error} onReload={failed.reload} /> : (
+        (failed.data?.values ?? []).length === 0 ? <Empty>None: every membership change made here reached JSM (or is on its way).</Empty> : (
+          <>
+            <table style={{ borderCollapse: 'collapse' }} aria-label="Failed write-backs">
+              <thead><tr>{['Change', 'Customer', 'Organization', 'Why', 'Attempts'].map((h) => <th key={h} scope="col" style={cell}>{h}</th>)}</tr></thead>
+              <tbody>
+                {failed.data!.values.map((w) => (
+                  <tr key={w.id}>
+                    <td style={cell}><Lozenge appearance="removed">{w.operation}</Lozenge></td>
+                    <td style={cell}>{w.customerName ?? w.accountId ?? w.customerId}</td>
+                    <td style={cell}>{w.organizationName ?? w.organizationJsmId ?? w.organizationId}</td>
+                    <td style={cell}>{w.reason}</td>
+                    <td style={cell}>{w.attempts}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <Button onClick={() => act(async () => {
+              const result = await api.retryWriteBacks();
+              setStatus(`Retrying ${result.retried} ${result.retried === 1 ? 'change' : 'changes'} in the background.`);
+              failed.reload();
+            })}>Retry all</Button>
+          </>
+        )
       )}
     </div>
   );

@@ -6,7 +6,7 @@ import Tabs, { Tab, TabList, TabPanel } from '@atlaskit/tabs';
 import Textfield from '@atlaskit/textfield';
 import { token } from '@atlaskit/tokens';
 import { useEffect, useRef, useState } from 'react';
-import Select from '@atlaskit/select';
+import Select, { AsyncSelect } from '@atlaskit/select';
 import { ApiError, type Entity, type FieldView, type HistoryEntry, type ImportError, type ImportJob, type Page, type RecordView, type SearchFilter, type SearchPage } from '../api';
 
 /** A page of the plain list, or of a search (which also says its total and the index's freshness). */
@@ -140,6 +140,9 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
       {checked.size > 0 && fields.data && (
         <BulkEdit api={api} entity={entity} ids={[...checked]} fields={fields.data} onDone={(message) => { setBulkStatus(message); setChecked(new Set()); page.reload(); }} />
       )}
+      {checked.size > 0 && entity === 'customer' && (
+        <BulkMembership api={api} ids={[...checked]} onDone={(message) => { setBulkStatus(message); setChecked(new Set()); page.reload(); }} />
+      )}
       <p role="status" style={subtle}>{bulkStatus}</p>
       {page.loading ? <Loading label={`Loading ${noun}`} /> : page.error || !page.data ? <ErrorMessage error={page.error} onReload={page.reload} /> : rows.length === 0 ? (
         <Empty>No {noun} match.</Empty>
@@ -265,6 +268,45 @@ function BulkEdit({ api, entity, ids, fields, onDone }: { api: PageContext['api'
         </div>
       )}
       <Button type="submit" appearance="primary" isDisabled={!field}>Apply to {ids.length}</Button>
+    </form>
+  );
+}
+
+/** Adds the selected customers to an organization, or removes them from it (POST /api/bulk/memberships), and says what reaches JSM. */
+function BulkMembership({ api, ids, onDone }: { api: PageContext['api']; ids: string[]; onDone: (message: string) => void }) {
+  const [organization, setOrganization] = useState<{ label: string; value: string } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const run = async (add: boolean) => {
+    if (!organization) return;
+    setError(null);
+    try {
+      const pairs = ids.map((customerId) => ({ customerId, organizationId: organization.value }));
+      const result = await api.bulkMemberships(add ? pairs : [], add ? [] : pairs);
+      const appOnly = result.results.filter((r) => r.writeBack?.state === 'not-in-jsm').length;
+      onDone(`${add ? `${result.added} added to` : `${result.removed} removed from`} ${organization.label}${result.unchanged ? `, ${result.unchanged} unchanged` : ''}.`
+        + (appOnly ? ` ${appOnly} of them only in the app (not in JSM).` : ' JSM is updated in the background.'));
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <form aria-label="Bulk membership" style={{ marginTop: 12, padding: 12, border: `1px solid ${token('color.border', '#091E4224')}`, borderRadius: 3 }} onSubmit={(e) => e.preventDefault()}>
+      <Heading size="xsmall" as="h3">Organization membership of {ids.length} selected</Heading>
+      {error !== null && <ErrorMessage error={error} />}
+      <label htmlFor="bulk-membership-organization" style={{ display: 'block', fontWeight: 600, margin: '8px 0 4px' }}>Organization</label>
+      <AsyncSelect
+        inputId="bulk-membership-organization"
+        defaultOptions
+        cacheOptions
+        loadOptions={async (input: string) => (await api.search('organization', input, [])).values.map((o) => ({ label: o.name, value: o.id }))}
+        value={organization}
+        onChange={(o) => setOrganization(o as { label: string; value: string } | null)}
+        placeholder="Find an organization"
+      />
+      <div style={{ display: 'flex', gap: 8, marginTop: 8 }}>
+        <Button appearance="primary" isDisabled={!organization} onClick={() => run(true)}>Add {ids.length} to organization</Button>
+        <Button isDisabled={!organization} onClick={() => run(false)}>Remove {ids.length} from organization</Button>
+      </div>
     </form>
   );
 }
