@@ -170,7 +170,7 @@ export interface EmailRulesDryRun {
 /** A directory sync from JSM: its state, phase and counts (see README, "JSM directory sync"). */
 export interface SyncRun {
   id: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped';
   phase: string;
   trigger: string;
   fetched: number;

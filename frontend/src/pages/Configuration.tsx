@@ -613,7 +613,9 @@ function DirectorySync({ api }: { api: PageContext['api'] }) {
             ? `Syncing (${latest.phase}): ${latest.done} of ${latest.total ?? '?'} records${latest.etaSeconds ? `, about ${Math.ceil(latest.etaSeconds)} s left` : ''}.`
             : latest.status === 'succeeded'
               ? `Last sync finished: ${latest.created} created, ${latest.updated} updated, ${latest.removed} removed, ${latest.restored} restored.`
-              : `Last sync failed: ${latest.error ?? 'unknown error'}.`}
+              : latest.status === 'skipped'
+                ? 'The last sync was skipped: another sync of this site was running at the time.'
+                : `Last sync failed: ${latest.error ?? 'unknown error'}.`}
         </p>
       )}
       {runs.loading && !runs.data ? <Loading label="Loading syncs" /> : runs.error ? <ErrorMessage error={runs.error} onReload={runs.reload} /> : (
@@ -626,7 +628,7 @@ function DirectorySync({ api }: { api: PageContext['api'] }) {
               <tr key={r.id}>
                 <td style={{ padding: '4px 8px' }}>{new Date(r.startedAt ?? r.createdAt).toLocaleString()}</td>
                 <td style={{ padding: '4px 8px' }}>{r.trigger}</td>
-                <td style={{ padding: '4px 8px' }}><Lozenge appearance={r.status === 'succeeded' ? 'success' : r.status === 'failed' ? 'removed' : 'inprogress'}>{r.status}</Lozenge></td>
+                <td style={{ padding: '4px 8px' }}><Lozenge appearance={r.status === 'succeeded' ? 'success' : r.status === 'failed' ? 'removed' : r.status === 'skipped' ? 'default' : 'inprogress'}>{r.status}</Lozenge></td>
                 <td style={{ padding: '4px 8px' }}>{r.done}{r.total !== null ? ` / ${r.total}` : ''}</td>
                 <td style={{ padding: '4px 8px' }}>{r.created}</td>
                 <td style={{ padding: '4px 8px' }}>{r.updated}</td>
