@@ -145,6 +145,8 @@ export class Api {
   deleteEmailRule = (id: string) => this.send<void>('DELETE', `/admin/email-rules/${id}`);
   emailRulesDryRun = () => this.get<EmailRulesDryRun>('/admin/email-rules/dry-run');
   applyEmailRules = () => this.send<{ added: number }>('POST', '/admin/email-rules/apply');
+  audit = (action: string, before?: number | null) =>
+    this.get<{ entries: HistoryEntry[]; nextBefore: number | null }>(`/admin/audit?${new URLSearchParams({ ...(action ? { action } : {}), ...(before ? { before: String(before) } : {}), limit: '50' })}`);
   syncRuns = () => this.get<SyncRun[]>('/admin/sync');
   startSync = () => this.send<SyncRun>('POST', '/admin/sync');
 }

@@ -364,6 +364,24 @@ public sealed class PagesTests(BrowserFixture fixture)
         Assert.All(list!["values"]!.AsArray(), r => Assert.Equal(42, r!["values"]!["gamma"]!.GetValue<decimal>()));
     }
 
+    [Fact]
+    public async Task Configuration_AuditLog_ShowsEveryChange_AndNarrowsToValues()
+    {
+        var (site, _) = await SeedAsync();
+        await using var admin = await HostedPage.OpenAsync(fixture, fixture.HostPage(site, "configuration", "admin"));
+        var app = admin.App;
+        await app.GetByRole(AriaRole.Tab, new() { Name = "Audit log" }).ClickAsync();
+        var log = app.GetByRole(AriaRole.Table, new() { Name = "Audit log" });
+        await Assertions.Expect(log).ToContainTextAsync("field.created");
+        await Assertions.Expect(log).ToContainTextAsync("record.created");
+        await admin.ScreenshotAsync("configuration-audit-log-admin-light");
+
+        await ChooseAsync(app.Locator("#root"), "Show", "Values");
+        await Assertions.Expect(log).Not.ToContainTextAsync("field.created");
+        await Assertions.Expect(log).ToContainTextAsync("value.set");
+        await Assertions.Expect(log).ToContainTextAsync("first"); // Globex's alpha, set at creation
+    }
+
     private static async Task ChooseAsync(ILocator scope, string label, string option)
     {
         var input = scope.GetByLabel(label, new() { Exact = true }).First;

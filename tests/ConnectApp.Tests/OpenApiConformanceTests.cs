@@ -194,6 +194,9 @@ public sealed class OpenApiConformanceTests(ConnectAppFixture app)
 
         await CallAsync(admin, "GET", "/api/admin/export", "/api/admin/export");
         await CallAsync(agent, "GET", "/api/admin/export", "/api/admin/export");
+        await CallAsync(admin, "GET", "/api/admin/audit", "/api/admin/audit?limit=5");
+        await CallAsync(admin, "GET", "/api/admin/audit", "/api/admin/audit?action=value.&limit=2");
+        await CallAsync(agent, "GET", "/api/admin/audit", "/api/admin/audit");
 
         // Deletion on request, on a site of its own (it empties the site).
         var doomed = await app.InstallSiteAsync();

@@ -8,7 +8,7 @@ import Tabs, { Tab, TabList, TabPanel } from '@atlaskit/tabs';
 import Textfield from '@atlaskit/textfield';
 import { token } from '@atlaskit/tokens';
 import { useEffect, useRef, useState } from 'react';
-import { ApiError, type ApiToken, type EmailRulesDryRun, type Deletion, type DeletionRequested, type SyncRun, type Entity, type FieldType, type FieldView, type LossyChange, type Visibility } from '../api';
+import { ApiError, type ApiToken, type EmailRulesDryRun, type HistoryEntry, type Deletion, type DeletionRequested, type SyncRun, type Entity, type FieldType, type FieldView, type LossyChange, type Visibility } from '../api';
 import { Empty, ErrorMessage, Loading, subtle, Unlicensed, useLoad } from '../components/common';
 import { move } from '../forms';
 import type { PageContext } from '../shell';
@@ -37,6 +37,7 @@ export function Configuration({ api, licensed }: PageContext) {
           <Tab>Directory sync</Tab>
           <Tab>Email rules & write-back</Tab>
           <Tab>Your data</Tab>
+          <Tab>Audit log</Tab>
         </TabList>
         <TabPanel><FieldsAdmin api={api} entity="organization" /></TabPanel>
         <TabPanel><FieldsAdmin api={api} entity="customer" /></TabPanel>
@@ -44,6 +45,7 @@ export function Configuration({ api, licensed }: PageContext) {
         <TabPanel><DirectorySync api={api} /></TabPanel>
         <TabPanel><EmailRules api={api} /></TabPanel>
         <TabPanel><YourData api={api} /></TabPanel>
+        <TabPanel><AuditLog api={api} /></TabPanel>
       </Tabs>
     </div>
   );
@@ -766,6 +768,73 @@ function EmailRules({ api }: { api: PageContext['api'] }) {
             })}>Retry all</Button>
           </>
         )
+      )}
+    </div>
+  );
+}
+
+const everything = { label: 'Everything', value: '' };
+const auditKinds = [
+  everything,
+  { label: 'Values', value: 'value.' },
+  { label: 'Records', value: 'record.' },
+  { label: 'Memberships', value: 'membership.' },
+  { label: 'Fields', value: 'field.' },
+  { label: 'API tokens', value: 'api_token.' },
+];
+
+/** The site's audit log, newest first, 50 at a time: who changed what, with old and new values. */
+function AuditLog({ api }: { api: PageContext['api'] }) {
+  const [kind, setKind] = useState(everything);
+  const [entries, setEntries] = useState<HistoryEntry[]>([]);
+  const [next, setNext] = useState<number | null>(null);
+  const first = useLoad(async () => {
+    const page = await api.audit(kind.value);
+    setEntries(page.entries);
+    setNext(page.nextBefore);
+    return page;
+  }, [kind.value]);
+  const [error, setError] = useState<unknown>(null);
+  const show = (v: HistoryEntry['newValue']) => (v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+  return (
+    <div style={{ paddingTop: 12 }}>
+      <p>Every change the app made for this site, newest first: fields, values, memberships, rules, tokens, syncs and data requests, with who made it. The export holds all of it.</p>
+      <div style={{ maxWidth: 260, marginBottom: 8 }}>
+        <label htmlFor="audit-kind" style={{ display: 'block', marginBottom: 4 }}>Show</label>
+        <Select inputId="audit-kind" options={auditKinds} value={kind} onChange={(o) => o && setKind(o)} />
+      </div>
+      {error !== null && <ErrorMessage error={error} />}
+      {first.loading && !first.data ? <Loading label="Loading the audit log" /> : first.error ? <ErrorMessage error={first.error} onReload={first.reload} /> : entries.length === 0 ? <Empty>Nothing recorded yet.</Empty> : (
+        <>
+          <table style={{ borderCollapse: 'collapse' }} aria-label="Audit log">
+            <thead><tr>{['When', 'Who', 'What', 'Subject', 'Field', 'Before', 'After'].map((h) => <th key={h} scope="col" style={cell}>{h}</th>)}</tr></thead>
+            <tbody>
+              {entries.map((e) => (
+                <tr key={e.id}>
+                  <td style={cell}>{new Date(e.occurredAt).toLocaleString()}</td>
+                  <td style={cell}>{e.actor}</td>
+                  <td style={cell}>{e.action}</td>
+                  <td style={cell}>{e.subject}</td>
+                  <td style={cell}>{e.fieldKey ?? ''}</td>
+                  <td style={cell}>{show(e.oldValue)}</td>
+                  <td style={cell}>{show(e.newValue)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {next !== null && (
+            <Button onClick={async () => {
+              setError(null);
+              try {
+                const page = await api.audit(kind.value, next);
+                setEntries((current) => [...current, ...page.entries]);
+                setNext(page.nextBefore);
+              } catch (e) {
+                setError(e);
+              }
+            }}>Show older</Button>
+          )}
+        </>
       )}
     </div>
   );

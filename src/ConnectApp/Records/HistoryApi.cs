@@ -23,7 +23,18 @@ internal static class HistoryApi
         group.MapPost("/history/{entryId:long}/restore", RestoreAsync)
             .Problems([CommonProblems.ValidationFailed, CommonProblems.NotFound, RecordProblems.VersionMismatch, ApiProblems.IfMatchMalformed, RecordProblems.HistoryNotAValue])
             .ReturnsETag();
+        api.MapGet("/admin/audit", SiteAuditAsync).WithTags("History").RequireAuthorization(RolesFeature.Admin)
+            .WithSummary("The site's audit log, newest first: every change to fields, values, memberships, rules, tokens and data, by whom; action= narrows it to actions that start with it (value., membership., field., ...)");
     }
+
+    private static Task<Ok<AuditHistory.History>> SiteAuditAsync(AppDbContext db, string? action, long? before, int? limit, CancellationToken ct) =>
+        AuditHistory.PageAsync(
+            db,
+            q => string.IsNullOrWhiteSpace(action) ? q : q.Where(a => a.Action.StartsWith(action.Trim())),
+            before,
+            limit,
+            (ids, c) => FieldCatalog.KeysAsync(db, ids, c),
+            ct);
 
     private static async Task<Ok<AuditHistory.History>> RecordHistoryAsync(RecordEntity entity, Guid id, AppDbContext db, long? before, int? limit, CancellationToken ct)
     {
