@@ -147,6 +147,8 @@ export class Api {
   applyEmailRules = () => this.send<{ added: number }>('POST', '/admin/email-rules/apply');
   audit = (action: string, before?: number | null) =>
     this.get<{ entries: HistoryEntry[]; nextBefore: number | null }>(`/admin/audit?${new URLSearchParams({ ...(action ? { action } : {}), ...(before ? { before: String(before) } : {}), limit: '50' })}`);
+  startReindex = () => this.send<Reindex>('POST', '/admin/search/reindex');
+  reindex = (id: string) => this.get<Reindex>(`/admin/search/reindex/${id}`);
   syncRuns = () => this.get<SyncRun[]>('/admin/sync');
   startSync = () => this.send<SyncRun>('POST', '/admin/sync');
 }
@@ -167,6 +169,12 @@ export interface EmailRule { id: string; domain: string; wildcard: boolean; orga
 export interface EmailRulesDryRun {
   total: number; truncated: boolean;
   additions: { customerId: string; accountId: string; customerName: string; email: string; organizationId: string; organizationName: string; ruleId: string; domain: string }[];
+}
+
+/** A rebuild of the site's search index from PostgreSQL, and how far it got. */
+export interface Reindex {
+  id: string; status: 'queued' | 'running' | 'succeeded' | 'failed'; total: number; done: number; ratePerSecond: number; etaSeconds: number | null;
+  createdAt: string; startedAt: string | null; finishedAt: string | null; error: string | null;
 }
 
 /** A directory sync from JSM: its state, phase and counts (see README, "JSM directory sync"). */

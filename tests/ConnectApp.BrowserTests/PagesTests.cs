@@ -236,6 +236,21 @@ public sealed class PagesTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task Configuration_RebuildsTheSearchIndex_WithProgress_AndTheDirectoryStillFinds()
+    {
+        var (site, _) = await SeedAsync();
+        await using var admin = await HostedPage.OpenAsync(fixture, fixture.HostPage(site, "configuration", "admin"));
+        var app = admin.App;
+        await app.GetByRole(AriaRole.Tab, new() { Name = "Directory sync" }).ClickAsync();
+        await app.GetByRole(AriaRole.Button, new() { Name = "Rebuild the search index" }).ClickAsync();
+        await Assertions.Expect(app.GetByRole(AriaRole.Status).Filter(new() { HasText = "Search index rebuilt: 2 records." })).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Assertions.Expect(app.GetByRole(AriaRole.Progressbar, new() { Name = "Search index rebuild" })).ToHaveAttributeAsync("aria-valuenow", "1");
+
+        var found = await BrowserFixture.SendAsync(fixture.Api(site), HttpMethod.Post, "search/organizations", new { q = "Globex" });
+        Assert.Equal(1, found["total"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Configuration_YourData_DownloadsTheExport_ThenDeletesEverythingOnlyAfterThePhraseIsTypedBack()
     {
         var (site, _) = await SeedAsync();

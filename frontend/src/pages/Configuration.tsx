@@ -2,13 +2,14 @@ import Button from '@atlaskit/button/new';
 import Checkbox from '@atlaskit/checkbox';
 import Heading from '@atlaskit/heading';
 import Lozenge from '@atlaskit/lozenge';
+import ProgressBar from '@atlaskit/progress-bar';
 import SectionMessage from '@atlaskit/section-message';
 import Select, { AsyncSelect } from '@atlaskit/select';
 import Tabs, { Tab, TabList, TabPanel } from '@atlaskit/tabs';
 import Textfield from '@atlaskit/textfield';
 import { token } from '@atlaskit/tokens';
 import { useEffect, useRef, useState } from 'react';
-import { ApiError, type ApiToken, type EmailRulesDryRun, type HistoryEntry, type Deletion, type DeletionRequested, type SyncRun, type Entity, type FieldType, type FieldView, type LossyChange, type Visibility } from '../api';
+import { ApiError, type ApiToken, type EmailRulesDryRun, type HistoryEntry, type Reindex, type Deletion, type DeletionRequested, type SyncRun, type Entity, type FieldType, type FieldView, type LossyChange, type Visibility } from '../api';
 import { Empty, ErrorMessage, Loading, subtle, Unlicensed, useLoad } from '../components/common';
 import { move } from '../forms';
 import type { PageContext } from '../shell';
@@ -42,7 +43,7 @@ export function Configuration({ api, licensed }: PageContext) {
         <TabPanel><FieldsAdmin api={api} entity="organization" /></TabPanel>
         <TabPanel><FieldsAdmin api={api} entity="customer" /></TabPanel>
         <TabPanel><ApiTokens api={api} /></TabPanel>
-        <TabPanel><DirectorySync api={api} /></TabPanel>
+        <TabPanel><DirectorySync api={api} /><SearchIndex api={api} /></TabPanel>
         <TabPanel><EmailRules api={api} /></TabPanel>
         <TabPanel><YourData api={api} /></TabPanel>
         <TabPanel><AuditLog api={api} /></TabPanel>
@@ -837,5 +838,49 @@ function AuditLog({ api }: { api: PageContext['api'] }) {
         </>
       )}
     </div>
+  );
+}
+
+/** Rebuilds the site's search index from PostgreSQL (search keeps answering meanwhile), with progress. */
+function SearchIndex({ api }: { api: PageContext['api'] }) {
+  const [run, setRun] = useState<Reindex | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const active = run !== null && (run.status === 'queued' || run.status === 'running');
+  useEffect(() => {
+    if (!run || !active) return;
+    const timer = setTimeout(async () => {
+      try {
+        setRun(await api.reindex(run.id));
+      } catch (e) {
+        setError(e);
+      }
+    }, 500);
+    return () => clearTimeout(timer);
+  }, [api, run, active]);
+  return (
+    <section aria-labelledby="search-index-heading" style={{ marginTop: 24 }}>
+      <Heading size="small" as="h3" id="search-index-heading">Search index</Heading>
+      <p>The directory searches an index that follows every change a moment later. If the directory says changes could not be applied to it, rebuild it from the database; searching keeps working meanwhile.</p>
+      {error !== null && <ErrorMessage error={error} />}
+      <Button isDisabled={active} onClick={async () => {
+        setError(null);
+        try {
+          setRun(await api.startReindex());
+        } catch (e) {
+          setError(e);
+        }
+      }}>Rebuild the search index</Button>
+      {run && (
+        <div style={{ marginTop: 8 }}>
+          <ProgressBar ariaLabel="Search index rebuild" value={run.total > 0 ? run.done / run.total : run.status === 'succeeded' ? 1 : 0} isIndeterminate={run.status === 'queued'} />
+          <p role="status" aria-live="polite" style={subtle}>
+            {run.status === 'succeeded' ? `Search index rebuilt: ${run.done} records.`
+              : run.status === 'failed' ? `The rebuild failed: ${run.error ?? 'unknown error'}.`
+                : run.status === 'queued' ? 'Waiting for a worker…'
+                  : `Rebuilding: ${run.done} of ${run.total} records${run.etaSeconds ? `, about ${Math.ceil(run.etaSeconds)} s left` : ''}.`}
+          </p>
+        </div>
+      )}
+    </section>
   );
 }
