@@ -151,4 +151,29 @@ internal static class Commands
 
         return true;
     }
+
+    /// <summary>
+    /// Reads the command and does its work; a failure is logged with <paramref name="work"/> and the command's id and
+    /// retried (the listener dead-letters it after the last attempt). For handlers with nothing to record on failure.
+    /// </summary>
+    public static async Task<Messaging.HandlerResult> RunAsync<T>(
+        ReadOnlyMemory<byte> body, Messaging.MessageContext context, Func<T, Guid> id, Func<T, Task> run, ILogger logger, string work, CancellationToken cancellationToken)
+        where T : class, IMessage
+    {
+        if (!TryRead(body, context, id, out var message, out var refusal))
+        {
+            return refusal;
+        }
+
+        try
+        {
+            await run(message);
+            return Messaging.HandlerResult.Success;
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning(e, "{Work} {Id} failed on attempt {Attempt}", work, id(message), context.Attempt);
+            return Messaging.HandlerResult.Retry(e.GetType().Name + ": " + e.Message);
+        }
+    }
 }

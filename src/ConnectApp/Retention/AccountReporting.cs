@@ -158,22 +158,6 @@ internal sealed class AccountReporter(AppDbContext db, TenantStore tenants, JsmC
 /// <summary><c>personal-data.report.v1</c>: reports one tenant's stored accounts in the worker.</summary>
 internal sealed class AccountsReportHandler(AccountReporter reporter, ILogger<AccountsReportHandler> logger) : IMessageHandler
 {
-    public async Task<HandlerResult> HandleAsync(ReadOnlyMemory<byte> body, MessageContext context, CancellationToken cancellationToken)
-    {
-        if (!Commands.TryRead<AccountsReportRequested>(body, context, m => m.TenantId, out var message, out var refusal))
-        {
-            return refusal;
-        }
-
-        try
-        {
-            await reporter.RunAsync(message.TenantId, cancellationToken);
-            return HandlerResult.Success;
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-        {
-            logger.LogWarning(e, "Personal data report of tenant {TenantId} failed on attempt {Attempt}", message.TenantId, context.Attempt);
-            return HandlerResult.Retry(e.GetType().Name + ": " + e.Message);
-        }
-    }
+    public Task<HandlerResult> HandleAsync(ReadOnlyMemory<byte> body, MessageContext context, CancellationToken cancellationToken) =>
+        Commands.RunAsync<AccountsReportRequested>(body, context, m => m.TenantId, m => reporter.RunAsync(m.TenantId, cancellationToken), logger, "Personal data report of tenant", cancellationToken);
 }
