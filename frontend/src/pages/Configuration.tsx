@@ -4,13 +4,14 @@ import Heading from '@atlaskit/heading';
 import Lozenge from '@atlaskit/lozenge';
 import ProgressBar from '@atlaskit/progress-bar';
 import SectionMessage from '@atlaskit/section-message';
-import Select, { AsyncSelect } from '@atlaskit/select';
+import Select from '@atlaskit/select';
 import Tabs, { Tab, TabList, TabPanel } from '@atlaskit/tabs';
 import Textfield from '@atlaskit/textfield';
 import { token } from '@atlaskit/tokens';
 import { useEffect, useRef, useState } from 'react';
 import { ApiError, type ApiToken, type EmailRulesDryRun, type HistoryEntry, type Reindex, type Deletion, type DeletionRequested, type SyncRun, type Entity, type FieldType, type FieldView, type LossyChange, type Visibility } from '../api';
 import { Empty, ErrorMessage, Loading, subtle, Unlicensed, useLoad } from '../components/common';
+import { OrganizationPicker, type OrganizationOption } from '../components/OrganizationPicker';
 import { move } from '../forms';
 import type { PageContext } from '../shell';
 
@@ -654,7 +655,7 @@ function EmailRules({ api }: { api: PageContext['api'] }) {
   const rules = useLoad(() => api.emailRules(), []);
   const failed = useLoad(() => api.writeBacks('failed'), []);
   const [domain, setDomain] = useState('');
-  const [organization, setOrganization] = useState<{ label: string; value: string } | null>(null);
+  const [organization, setOrganization] = useState<OrganizationOption | null>(null);
   const [preview, setPreview] = useState<EmailRulesDryRun | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -708,16 +709,7 @@ function EmailRules({ api }: { api: PageContext['api'] }) {
         </label>
         <div style={{ minWidth: 260 }}>
           <span style={{ display: 'block', marginBottom: 4 }} id="rule-organization-label">Organization</span>
-          <AsyncSelect
-            inputId="rule-organization"
-            aria-labelledby="rule-organization-label"
-            defaultOptions
-            cacheOptions
-            loadOptions={async (input: string) => (await api.search('organization', input, [])).values.map((o) => ({ label: o.name, value: o.id }))}
-            value={organization}
-            onChange={(option) => setOrganization(option as { label: string; value: string } | null)}
-            placeholder="Find an organization"
-          />
+          <OrganizationPicker api={api} inputId="rule-organization" labelledBy="rule-organization-label" value={organization} onChange={setOrganization} />
         </div>
         <Button type="submit" appearance="primary" isDisabled={domain.trim().length === 0 || organization === null}>Add rule</Button>
       </form>

@@ -6,12 +6,13 @@ import Tabs, { Tab, TabList, TabPanel } from '@atlaskit/tabs';
 import Textfield from '@atlaskit/textfield';
 import { token } from '@atlaskit/tokens';
 import { useEffect, useRef, useState } from 'react';
-import Select, { AsyncSelect } from '@atlaskit/select';
+import Select from '@atlaskit/select';
 import { ApiError, type Entity, type FieldView, type HistoryEntry, type ImportError, type ImportJob, type Page, type RecordView, type SearchFilter, type SearchPage } from '../api';
 
 /** A page of the plain list, or of a search (which also says its total and the index's freshness). */
 type DirectoryPage = Page<RecordView> & Partial<Pick<SearchPage, 'total' | 'freshness'>>;
 import { FieldInput } from '../components/FieldInput';
+import { OrganizationPicker, type OrganizationOption } from '../components/OrganizationPicker';
 import { Empty, ErrorMessage, Loading, subtle, Unlicensed, useLoad } from '../components/common';
 import { displayValue, fromDraft, toDraft, type Draft } from '../forms';
 import type { PageContext } from '../shell';
@@ -274,7 +275,7 @@ function BulkEdit({ api, entity, ids, fields, onDone }: { api: PageContext['api'
 
 /** Adds the selected customers to an organization, or removes them from it (POST /api/bulk/memberships), and says what reaches JSM. */
 function BulkMembership({ api, ids, onDone }: { api: PageContext['api']; ids: string[]; onDone: (message: string) => void }) {
-  const [organization, setOrganization] = useState<{ label: string; value: string } | null>(null);
+  const [organization, setOrganization] = useState<OrganizationOption | null>(null);
   const [error, setError] = useState<unknown>(null);
   const run = async (add: boolean) => {
     if (!organization) return;
@@ -294,15 +295,7 @@ function BulkMembership({ api, ids, onDone }: { api: PageContext['api']; ids: st
       <Heading size="xsmall" as="h3">Organization membership of {ids.length} selected</Heading>
       {error !== null && <ErrorMessage error={error} />}
       <label htmlFor="bulk-membership-organization" style={{ display: 'block', fontWeight: 600, margin: '8px 0 4px' }}>Organization</label>
-      <AsyncSelect
-        inputId="bulk-membership-organization"
-        defaultOptions
-        cacheOptions
-        loadOptions={async (input: string) => (await api.search('organization', input, [])).values.map((o) => ({ label: o.name, value: o.id }))}
-        value={organization}
-        onChange={(o) => setOrganization(o as { label: string; value: string } | null)}
-        placeholder="Find an organization"
-      />
+      <OrganizationPicker api={api} inputId="bulk-membership-organization" value={organization} onChange={setOrganization} />
       <div style={{ display: 'flex', gap: 8, marginTop: 8 }}>
         <Button appearance="primary" isDisabled={!organization} onClick={() => run(true)}>Add {ids.length} to organization</Button>
         <Button isDisabled={!organization} onClick={() => run(false)}>Remove {ids.length} from organization</Button>
