@@ -66,13 +66,14 @@ public sealed class MembershipPagesTests(BrowserFixture fixture)
         await add.GetByLabel("Find a customer by name or email").FillAsync("Peter");
         await add.GetByRole(AriaRole.Button, new() { Name = "Find" }).ClickAsync();
         await app.GetByRole(AriaRole.Button, new() { Name = "Add Peter Gibbons to Initech" }).ClickAsync();
-        await Assertions.Expect(app.GetByRole(AriaRole.Status).Filter(new() { HasText = "Added Peter Gibbons to Initech. JSM is updated in the background" })).ToBeVisibleAsync();
+        // 60 s as the other write-and-wait steps: once, in a full CI run, this status had not shown after 15 s.
+        await Assertions.Expect(app.GetByRole(AriaRole.Status).Filter(new() { HasText = "Added Peter Gibbons to Initech. JSM is updated in the background" })).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await Assertions.Expect(members).ToContainTextAsync("Peter Gibbons");
         await agent.ScreenshotAsync("organization-members-agent-light");
         await WaitForAsync(() => site.Directory.MembersOf(initech.Id).Contains("557058:peter"), "JSM to get Peter as a member");
 
         await app.GetByRole(AriaRole.Button, new() { Name = "Remove Milton Waddams from Initech" }).ClickAsync();
-        await Assertions.Expect(app.GetByRole(AriaRole.Status).Filter(new() { HasText = "Removed Milton Waddams from Initech" })).ToBeVisibleAsync();
+        await Assertions.Expect(app.GetByRole(AriaRole.Status).Filter(new() { HasText = "Removed Milton Waddams from Initech" })).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await Assertions.Expect(members).Not.ToContainTextAsync("Milton Waddams");
         await WaitForAsync(() => !site.Directory.MembersOf(initech.Id).Contains("557058:milton"), "JSM to lose Milton as a member");
     }
