@@ -85,9 +85,11 @@ public sealed class MembershipPagesTests(BrowserFixture fixture)
         await using var agent = await HostedPage.OpenAsync(fixture, fixture.HostPage(site, "directory", "agent"));
         var app = agent.App;
         await app.GetByRole(AriaRole.Tab, new() { Name = "Customers" }).ClickAsync();
-        await app.GetByLabel("Select Peter Gibbons").CheckAsync();
-        await app.GetByLabel("Select Samir Nagheenanajar").CheckAsync();
         var bulk = app.GetByRole(AriaRole.Form, new() { Name = "Bulk membership" });
+        await app.GetByLabel("Select Peter Gibbons").CheckAsync();
+        await Assertions.Expect(bulk.GetByRole(AriaRole.Heading)).ToHaveTextAsync("Organization membership of 1 selected");
+        await app.GetByLabel("Select Samir Nagheenanajar").CheckAsync();
+        await Assertions.Expect(bulk.GetByRole(AriaRole.Heading)).ToHaveTextAsync("Organization membership of 2 selected");
         var input = bulk.GetByLabel("Organization", new() { Exact = true });
         await input.FocusAsync();
         await input.PressSequentiallyAsync("Hooli");

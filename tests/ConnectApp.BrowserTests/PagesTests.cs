@@ -368,9 +368,11 @@ public sealed class PagesTests(BrowserFixture fixture)
         await BrowserFixture.SendAsync(agentApi, HttpMethod.Post, "organizations", new { jsmId = "102", name = "Hooli" });
         await using var agent = await HostedPage.OpenAsync(fixture, fixture.HostPage(site, "directory", "agent"));
         var app = agent.App;
-        await app.GetByLabel("Select Globex").CheckAsync();
-        await app.GetByLabel("Select Hooli").CheckAsync();
         var bulk = app.GetByRole(AriaRole.Form, new() { Name = "Bulk edit" });
+        await app.GetByLabel("Select Globex").CheckAsync();
+        await Assertions.Expect(bulk.GetByRole(AriaRole.Heading)).ToHaveTextAsync("Set a field on 1 selected");
+        await app.GetByLabel("Select Hooli").CheckAsync();
+        await Assertions.Expect(bulk.GetByRole(AriaRole.Heading)).ToHaveTextAsync("Set a field on 2 selected");
         await ChooseAsync(bulk, "Field", "Gamma");
         await bulk.GetByLabel("Gamma").Last.FillAsync("42");
         await bulk.GetByRole(AriaRole.Button, new() { Name = "Apply to 2" }).ClickAsync();

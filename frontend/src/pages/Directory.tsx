@@ -138,14 +138,15 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
           ))}
         </fieldset>
       )}
-      {checked.size > 0 && fields.data && (
+      {/* The bulk forms stay in place with nothing selected (disabled), so checking a row never moves the rows. */}
+      {fields.data && (
         <BulkEdit api={api} entity={entity} ids={[...checked]} fields={fields.data} onDone={(message) => { setBulkStatus(message); setChecked(new Set()); page.reload(); }} />
       )}
-      {checked.size > 0 && entity === 'customer' && (
+      {fields.data && entity === 'customer' && (
         <BulkMembership api={api} ids={[...checked]} onDone={(message) => { setBulkStatus(message); setChecked(new Set()); page.reload(); }} />
       )}
       <p role="status" style={subtle}>{bulkStatus}</p>
-      {page.loading ? <Loading label={`Loading ${noun}`} /> : page.error || !page.data ? <ErrorMessage error={page.error} onReload={page.reload} /> : rows.length === 0 ? (
+      {page.loading || fields.loading ? <Loading label={`Loading ${noun}`} /> : page.error || !page.data ? <ErrorMessage error={page.error} onReload={page.reload} /> : rows.length === 0 ? (
         <Empty>No {noun} match.</Empty>
       ) : (
         <>
@@ -244,7 +245,7 @@ function BulkEdit({ api, entity, ids, fields, onDone }: { api: PageContext['api'
       style={{ marginTop: 12, padding: 12, border: `1px solid ${token('color.border', '#091E4224')}`, borderRadius: 3 }}
       onSubmit={async (e) => {
         e.preventDefault();
-        if (!field) return;
+        if (!field || ids.length === 0) return;
         setError(null);
         try {
           const result = await api.bulkSetValues(entity, ids, { [field.key]: fromDraft(field, draft) });
@@ -254,7 +255,7 @@ function BulkEdit({ api, entity, ids, fields, onDone }: { api: PageContext['api'
         }
       }}
     >
-      <Heading size="xsmall" as="h3">Set a field on {ids.length} selected</Heading>
+      <Heading size="xsmall" as="h3">{ids.length === 0 ? 'Set a field on the selected records (select rows below)' : `Set a field on ${ids.length} selected`}</Heading>
       {error !== null && apiError?.code !== 'validation_failed' && <ErrorMessage error={error} />}
       <label htmlFor={`bulk-field-${entity}`} style={{ display: 'block', fontWeight: 600, margin: '8px 0 4px' }}>Field</label>
       <Select<{ label: string; value: string }> inputId={`bulk-field-${entity}`} options={options} value={field ? { label: field.label, value: field.key } : null}
@@ -268,7 +269,7 @@ function BulkEdit({ api, entity, ids, fields, onDone }: { api: PageContext['api'
           <FieldInput idPrefix={`bulk-${entity}`} field={field} draft={draft} onChange={setDraft} error={apiError ? Object.values(apiError.errors).flat().join('; ') || null : null} />
         </div>
       )}
-      <Button type="submit" appearance="primary" isDisabled={!field}>Apply to {ids.length}</Button>
+      <Button type="submit" appearance="primary" isDisabled={!field || ids.length === 0}>Apply to {ids.length}</Button>
     </form>
   );
 }
@@ -278,7 +279,7 @@ function BulkMembership({ api, ids, onDone }: { api: PageContext['api']; ids: st
   const [organization, setOrganization] = useState<OrganizationOption | null>(null);
   const [error, setError] = useState<unknown>(null);
   const run = async (add: boolean) => {
-    if (!organization) return;
+    if (!organization || ids.length === 0) return;
     setError(null);
     try {
       const pairs = ids.map((customerId) => ({ customerId, organizationId: organization.value }));
@@ -292,13 +293,13 @@ function BulkMembership({ api, ids, onDone }: { api: PageContext['api']; ids: st
   };
   return (
     <form aria-label="Bulk membership" style={{ marginTop: 12, padding: 12, border: `1px solid ${token('color.border', '#091E4224')}`, borderRadius: 3 }} onSubmit={(e) => e.preventDefault()}>
-      <Heading size="xsmall" as="h3">Organization membership of {ids.length} selected</Heading>
+      <Heading size="xsmall" as="h3">{ids.length === 0 ? 'Organization membership of the selected customers (select rows below)' : `Organization membership of ${ids.length} selected`}</Heading>
       {error !== null && <ErrorMessage error={error} />}
       <label htmlFor="bulk-membership-organization" style={{ display: 'block', fontWeight: 600, margin: '8px 0 4px' }}>Organization</label>
       <OrganizationPicker api={api} inputId="bulk-membership-organization" value={organization} onChange={setOrganization} />
       <div style={{ display: 'flex', gap: 8, marginTop: 8 }}>
-        <Button appearance="primary" isDisabled={!organization} onClick={() => run(true)}>Add {ids.length} to organization</Button>
-        <Button isDisabled={!organization} onClick={() => run(false)}>Remove {ids.length} from organization</Button>
+        <Button appearance="primary" isDisabled={!organization || ids.length === 0} onClick={() => run(true)}>Add {ids.length} to organization</Button>
+        <Button isDisabled={!organization || ids.length === 0} onClick={() => run(false)}>Remove {ids.length} from organization</Button>
       </div>
     </form>
   );
