@@ -23,6 +23,7 @@ using ConnectApp.Search;
 using ConnectApp.Secrets;
 using ConnectApp.Sync;
 using ConnectApp.Tenants;
+using ConnectApp.Views;
 using ConnectApp.Webhooks;
 
 // The table of contents: one line per feature folder (docs/adr/0007 gives their order). Each folder's
@@ -130,6 +131,7 @@ if (role.RunsWeb())
     api.MapApiTokenEndpoints();
     api.MapCsvEndpoints();
     api.MapSearchEndpoints();
+    api.MapViewsEndpoints();
     api.MapExportEndpoints();
     api.MapRetentionEndpoints();
     api.MapSyncEndpoints();

@@ -266,6 +266,19 @@ public sealed class OpenApiConformanceTests(ConnectAppFixture app)
         await CallAsync(admin, "POST", "/api/admin/email-rules/apply", "/api/admin/email-rules/apply");
         await CallAsync(admin, "DELETE", "/api/admin/email-rules/{id}", $"/api/admin/email-rules/{rule["id"]}");
         await CallAsync(admin, "DELETE", "/api/admin/email-rules/{id}", $"/api/admin/email-rules/{rule["id"]}");
+        await CallAsync(agent, "POST", "/api/views", "/api/views", new { entity = "organization", name = "Gold", shared = true, definition = new { q = "ac", filters = new[] { new { field = "tier", op = "equals", value = "Gold" } }, columns = new[] { "tier" } } });
+        await CallAsync(agent, "POST", "/api/views", "/api/views", new { entity = "organization", name = "Gold" });
+        await CallAsync(agent, "POST", "/api/views", "/api/views", new { entity = "organization", name = "Bad", definition = new { filters = new[] { new { field = "nope", op = "equals", value = 1 } } } });
+        await CallAsync(agent, "GET", "/api/views", "/api/views?entity=organization");
+        var savedView = (await agent.GetAsync("api/views").OkJsonAsync(HttpStatusCode.OK, array: true))[0]!;
+        await CallAsync(agent, "PUT", "/api/views/{id}", $"/api/views/{savedView["id"]}", new { name = "Gold accounts", shared = false, definition = new { q = "acme" } });
+        await CallAsync(admin, "PUT", "/api/views/{id}", $"/api/views/{Guid.NewGuid()}", new { name = "x" });
+        await CallAsync(agent, "DELETE", "/api/views/{id}", $"/api/views/{savedView["id"]}");
+        await CallAsync(agent, "DELETE", "/api/views/{id}", $"/api/views/{savedView["id"]}");
+        await CallAsync(agent, "PUT", "/api/me/columns/organizations", "/api/me/columns/organizations", new { columns = new[] { "tier" } });
+        await CallAsync(agent, "PUT", "/api/me/columns/customers", "/api/me/columns/customers", new { columns = new[] { "tier" } });
+        await CallAsync(agent, "PUT", "/api/me/columns/customers", "/api/me/columns/customers", new { columns = new[] { "note" } });
+        await CallAsync(agent, "GET", "/api/me/columns", "/api/me/columns");
 
         Assert.True(problems.Count == 0, "Answers that do not match the document:\n" + string.Join('\n', problems.Distinct()));
         var uncovered = operations.Except(checkedOperations).Select(o => $"{o.Method} {o.Path}").Order(StringComparer.Ordinal).ToList();

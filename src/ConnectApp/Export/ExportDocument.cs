@@ -6,6 +6,7 @@ using ConnectApp.Csv;
 using ConnectApp.Fields;
 using ConnectApp.Memberships;
 using ConnectApp.Records;
+using ConnectApp.Views;
 
 namespace ConnectApp.Export;
 
@@ -26,12 +27,14 @@ internal sealed record ExportDocument(
     IReadOnlyList<ExportedMembershipChange> MembershipChanges,
     IReadOnlyList<ExportedApiToken> ApiTokens,
     IReadOnlyList<ExportedImport> Imports,
-    IReadOnlyList<ExportedAuditEntry> AuditLog);
+    IReadOnlyList<ExportedAuditEntry> AuditLog,
+    IReadOnlyList<ExportedSavedView> SavedViews,
+    IReadOnlyList<ExportedDirectoryColumns> DirectoryColumns);
 
 internal sealed record ExportedSite(string BaseUrl, DateTimeOffset InstalledAt);
 
 /// <summary>Rows per section, written before the sections so a reader of the stream can show progress.</summary>
-internal sealed record ExportCounts(int Fields, int Organizations, int Customers, int Memberships, int EmailRules, int MembershipChanges, int ApiTokens, int Imports, int AuditLog);
+internal sealed record ExportCounts(int Fields, int Organizations, int Customers, int Memberships, int EmailRules, int MembershipChanges, int ApiTokens, int Imports, int AuditLog, int SavedViews, int DirectoryColumns);
 
 internal sealed record ExportedOption(Guid Id, string Label, int Position, bool Retired);
 
@@ -96,4 +99,17 @@ internal sealed record ExportedAuditEntry(long Id, DateTimeOffset OccurredAt, st
     public static ExportedAuditEntry From(AuditEntry a) => new(a.Id, a.OccurredAt, a.Actor, a.Action, a.Subject, a.RecordId, a.FieldId, Parse(a.OldValue), Parse(a.NewValue));
 
     private static JsonElement? Parse(string? json) => json is null ? null : JsonElement.Parse(json);
+}
+
+/// <summary>An agent's saved directory view: its search and columns as the views API takes them.</summary>
+internal sealed record ExportedSavedView(Guid Id, string OwnerAccountId, RecordEntity Entity, string Name, bool Shared, JsonElement Definition, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public static ExportedSavedView From(SavedView v) =>
+        new(v.Id, v.OwnerAccountId, v.Entity, v.Name, v.Shared, JsonDocument.Parse(v.DefinitionJson).RootElement.Clone(), v.CreatedAt, v.UpdatedAt);
+}
+
+/// <summary>An agent's directory column choice for one tab (field keys, in order).</summary>
+internal sealed record ExportedDirectoryColumns(string AccountId, RecordEntity Entity, IReadOnlyList<string> Columns)
+{
+    public static ExportedDirectoryColumns From(DirectoryColumns c) => new(c.AccountId, c.Entity, JsonSerializer.Deserialize<List<string>>(c.ColumnsJson) ?? []);
 }

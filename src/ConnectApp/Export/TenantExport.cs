@@ -11,6 +11,7 @@ using ConnectApp.Persistence;
 using ConnectApp.Records;
 using ConnectApp.Roles;
 using ConnectApp.Tenants;
+using ConnectApp.Views;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
@@ -88,7 +89,9 @@ internal static class TenantExport
                 await db.Set<MembershipChange>().CountAsync(ct),
                 await db.Set<ApiToken>().CountAsync(ct),
                 await db.Set<ImportJob>().CountAsync(ct),
-                await db.Set<AuditEntry>().CountAsync(ct)));
+                await db.Set<AuditEntry>().CountAsync(ct),
+                await db.Set<SavedView>().CountAsync(ct),
+                await db.Set<DirectoryColumns>().CountAsync(ct)));
             Write("fields", fields.Select(ExportedField.From));
             await FlushAsync();
 
@@ -108,6 +111,13 @@ internal static class TenantExport
             await WriteSectionAsync("apiTokens", db.Set<ApiToken>().OrderBy(t => t.Id), t => t.Id, (q, last) => q.Where(t => t.Id.CompareTo(last) > 0), ExportedApiToken.From);
             await WriteSectionAsync("imports", db.Set<ImportJob>().OrderBy(j => j.Id), j => j.Id, (q, last) => q.Where(j => j.Id.CompareTo(last) > 0), ExportedImport.From);
             await WriteSectionAsync("auditLog", db.Set<AuditEntry>().OrderBy(a => a.Id), a => a.Id, (q, last) => q.Where(a => a.Id > last), ExportedAuditEntry.From);
+            await WriteSectionAsync("savedViews", db.Set<SavedView>().OrderBy(v => v.Id), v => v.Id, (q, last) => q.Where(v => v.Id.CompareTo(last) > 0), ExportedSavedView.From);
+            await WriteSectionAsync(
+                "directoryColumns",
+                db.Set<DirectoryColumns>().OrderBy(c => c.AccountId).ThenBy(c => c.Entity),
+                c => (c.AccountId, c.Entity),
+                (q, last) => q.Where(c => string.Compare(c.AccountId, last.AccountId) > 0 || (c.AccountId == last.AccountId && c.Entity > last.Entity)),
+                ExportedDirectoryColumns.From);
 
             json.WriteEndObject();
             await FlushAsync();

@@ -6,13 +6,15 @@ using ConnectApp.Outbox;
 using ConnectApp.Persistence;
 using ConnectApp.Records;
 using ConnectApp.Tenants;
+using ConnectApp.Views;
 using Microsoft.EntityFrameworkCore;
 
 namespace ConnectApp.Retention;
 
 /// <summary>
 /// Personal data reporting (connect-platform.md §6): every accountId the app stores for a site — customers, and the
-/// people named as actors in the audit log, as creators of API tokens and imports — is reported to Atlassian with its
+/// people named as actors in the audit log, as creators of API tokens and imports, as owners of saved views and column
+/// choices — is reported to Atlassian with its
 /// last update, at most 90 per call, at the interval Atlassian asks for (<c>Cycle-Period</c>; 7 days by default).
 /// <c>closed</c> → that account's personal data is erased: the customer record keeps its id and memberships but loses
 /// its name, email and values (and the audit log the values it recorded for it); the account becomes a tombstone
@@ -47,6 +49,8 @@ internal sealed class AccountReporter(AppDbContext db, TenantStore tenants, JsmC
                     WHERE actor NOT LIKE 'token:%' AND actor NOT LIKE 'system:%' AND actor NOT IN ('unknown', 'command-line', {ClosedAccountActor})
                 UNION ALL SELECT created_by, created_at FROM api_tokens
                 UNION ALL SELECT created_by, created_at FROM import_jobs
+                UNION ALL SELECT owner_account_id, updated_at FROM saved_views
+                UNION ALL SELECT account_id, updated_at FROM directory_columns
             ) a WHERE account_id <> {ClosedAccountActor} GROUP BY account_id ORDER BY account_id
             """).ToListAsync(cancellationToken);
 
@@ -85,7 +89,9 @@ internal sealed class AccountReporter(AppDbContext db, TenantStore tenants, JsmC
         var customer = await db.Set<Record>().SingleOrDefaultAsync(r => r.Entity == RecordEntity.Customer && r.ExternalId == accountId, cancellationToken);
         var named = await db.Set<AuditEntry>().AnyAsync(a => a.Actor == accountId, cancellationToken)
             || await db.Set<ApiTokens.ApiToken>().AnyAsync(t => t.CreatedBy == accountId, cancellationToken)
-            || await db.Set<Csv.ImportJob>().AnyAsync(j => j.CreatedBy == accountId, cancellationToken);
+            || await db.Set<Csv.ImportJob>().AnyAsync(j => j.CreatedBy == accountId, cancellationToken)
+            || await db.Set<SavedView>().AnyAsync(v => v.OwnerAccountId == accountId, cancellationToken)
+            || await db.Set<DirectoryColumns>().AnyAsync(c => c.AccountId == accountId, cancellationToken);
         var alreadyErased = (customer is null || customer is { Name: ClosedAccountName, Email: null, ValuesJson: "{}" }) && !named;
         if (alreadyErased)
         {
@@ -106,6 +112,10 @@ internal sealed class AccountReporter(AppDbContext db, TenantStore tenants, JsmC
         await db.Set<AuditEntry>().Where(a => a.Actor == accountId).ExecuteUpdateAsync(s => s.SetProperty(a => a.Actor, ClosedAccountActor), cancellationToken);
         await db.Set<ApiTokens.ApiToken>().Where(t => t.CreatedBy == accountId).ExecuteUpdateAsync(s => s.SetProperty(t => t.CreatedBy, ClosedAccountActor), cancellationToken);
         await db.Set<Csv.ImportJob>().Where(j => j.CreatedBy == accountId).ExecuteUpdateAsync(s => s.SetProperty(j => j.CreatedBy, ClosedAccountActor), cancellationToken);
+        // Their private views and column choices go; views they shared stay for the agents who use them, owned by no one (a site admin may delete them).
+        await db.Set<SavedView>().Where(v => v.OwnerAccountId == accountId && !v.Shared).ExecuteDeleteAsync(cancellationToken);
+        await db.Set<SavedView>().Where(v => v.OwnerAccountId == accountId).ExecuteUpdateAsync(s => s.SetProperty(v => v.OwnerAccountId, ClosedAccountActor), cancellationToken);
+        await db.Set<DirectoryColumns>().Where(c => c.AccountId == accountId).ExecuteDeleteAsync(cancellationToken);
         audit.Add(tenantId, actor, "account.erased", "customer", customer?.Id, null, null, null);
         await db.SaveChangesAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);

@@ -149,6 +149,20 @@ internal static class SearchApi
         UpdatedAt = d.UpdatedAt,
     };
 
+    /// <summary>The errors of a search's text, filters and sort against these fields (none: valid); saved views are checked with it.</summary>
+    internal static Dictionary<string, string[]> Check(string? q, IReadOnlyList<FilterRequest>? filters, string? sort, FieldCatalog catalog)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (q is { Length: > MaxTextLength })
+        {
+            errors["q"] = [$"must be at most {MaxTextLength} characters"];
+        }
+
+        ParseFilters(filters ?? [], catalog, errors);
+        ParseSort(sort, catalog, errors);
+        return errors;
+    }
+
     private static List<SearchFilter> ParseFilters(IReadOnlyList<FilterRequest> requests, FieldCatalog catalog, Dictionary<string, string[]> errors)
     {
         if (requests.Count > MaxFilters)

@@ -31,6 +31,7 @@ public static class FolderOrder
         "Records",
         "Outbox", // the one background-work path: outbox rows, message contracts, relay
         "Search", // the directory's index, kept by the mirror consumers
+        "Views", // agents' saved directory views and column choices
         "Memberships", // membership edits written back to JSM, email-domain rules
         "Sync", // the JSM directory sync: organizations, customers and memberships from the tenant's JSM
         "ApiTokens",
