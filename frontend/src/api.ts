@@ -22,6 +22,10 @@ export interface RecordView {
 export interface Page<T> { values: T[]; nextCursor: string | null }
 /** One condition of a directory search (see POST /api/search/...): equals for choices, numbers, dates; contains for text. */
 export interface SearchFilter { field: string; op: 'equals' | 'contains'; value: Value }
+/** What a saved view restores: the search, whether records removed from JSM show, and the columns (field keys, in order). */
+export interface ViewDefinition { q: string | null; filters: SearchFilter[]; sort?: string | null; showRemoved: boolean; columns: string[] | null }
+/** An agent's saved directory view: theirs (mine), or one another agent shared. */
+export interface SavedView { id: string; entity: Entity; name: string; shared: boolean; mine: boolean; definition: ViewDefinition; createdAt: string; updatedAt: string }
 /** A directory search's page: the exact total, and how far behind PostgreSQL the search index is. */
 export interface SearchPage extends Page<RecordView> { total: number; freshness: { pendingChanges: number; lagSeconds: number; failedChanges: number } }
 export interface IssuePanel {
@@ -131,6 +135,12 @@ export class Api {
   confirmDeletion = (confirmationToken: string, confirmationPhrase: string) =>
     this.send<Deletion>('POST', '/admin/data-deletion/confirm', { confirmationToken, confirmationPhrase });
   deletion = (id: string) => this.get<Deletion>(`/admin/data-deletion/${id}`);
+  views = (entity: Entity) => this.get<SavedView[]>(`/views?entity=${entity}`);
+  saveView = (entity: Entity, name: string, shared: boolean, definition: ViewDefinition) => this.send<SavedView>('POST', '/views', { entity, name, shared, definition });
+  updateView = (view: SavedView, change: { name: string; shared: boolean; definition: ViewDefinition }) => this.send<SavedView>('PUT', `/views/${view.id}`, change);
+  deleteView = (view: SavedView) => this.send<void>('DELETE', `/views/${view.id}`);
+  columns = () => this.get<{ organization: string[] | null; customer: string[] | null }>('/me/columns');
+  setColumns = (entity: Entity, columns: string[]) => this.send<{ columns: string[] }>('PUT', `/me/columns/${plural(entity)}`, { columns });
   /** Customers of one organization (the directory search's membership filter), by name. */
   members = (organizationId: string, cursor?: string | null) =>
     this.send<SearchPage>('POST', '/search/customers', { organizationId, cursor: cursor ?? null, limit: 50 });

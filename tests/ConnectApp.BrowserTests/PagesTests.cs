@@ -382,6 +382,76 @@ public sealed class PagesTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task Directory_SavedViewsAndColumns_OutliveTheIframe_AndOnlySharedViewsReachOtherAgents()
+    {
+        var (site, _) = await SeedAsync();
+        await BrowserFixture.SendAsync(fixture.Api(site), HttpMethod.Post, "organizations", new { jsmId = "102", name = "Hooli", values = new { alpha = "second", gamma = 7 } });
+        var table = (IFrameLocator app) => app.GetByRole(AriaRole.Table, new() { Name = "organizations found" });
+        await using (var agent = await HostedPage.OpenAsync(fixture, fixture.HostPage(site, "directory", "agent")))
+        {
+            var app = agent.App;
+            await Assertions.Expect(table(app).GetByRole(AriaRole.Columnheader, new() { Name = "Gamma" })).ToBeVisibleAsync();
+            await app.GetByRole(AriaRole.Group, new() { Name = "Columns" }).GetByLabel("Gamma").First.UncheckAsync();
+            await Assertions.Expect(table(app).GetByRole(AriaRole.Columnheader, new() { Name = "Gamma" })).ToHaveCountAsync(0);
+
+            // A filter the search index answers (the mirror follows the writes within moments: apply again until then).
+            await app.GetByLabel("Filter by field").First.SelectOptionAsync(new SelectOptionValue { Label = "Alpha" });
+            await app.GetByLabel("Filter value").First.FillAsync("first");
+            var summary = app.GetByTestId("search-summary");
+            for (var attempt = 0; attempt < 30 && (await summary.CountAsync() == 0 || (await summary.TextContentAsync())?.StartsWith("1 organizations", StringComparison.Ordinal) != true); attempt++)
+            {
+                await app.GetByRole(AriaRole.Button, new() { Name = "Apply filter" }).First.ClickAsync();
+                await Task.Delay(300);
+            }
+
+            await Assertions.Expect(table(app)).ToContainTextAsync("Globex");
+            await Assertions.Expect(table(app)).Not.ToContainTextAsync("Hooli");
+
+            var views = app.GetByRole(AriaRole.Region, new() { Name = "Saved views" }).First;
+            await views.GetByRole(AriaRole.Button, new() { Name = "Save as a new view" }).ClickAsync();
+            var save = views.GetByRole(AriaRole.Form, new() { Name = "Save view" });
+            await save.GetByLabel("View name").FillAsync("Alpha first");
+            await save.GetByLabel("Share with every agent").CheckAsync();
+            await save.GetByRole(AriaRole.Button, new() { Name = "Save view" }).ClickAsync();
+            await Assertions.Expect(views.GetByRole(AriaRole.Status)).ToHaveTextAsync("Saved the view Alpha first, shared with every agent of the site.");
+            await views.GetByRole(AriaRole.Button, new() { Name = "Save as a new view" }).ClickAsync();
+            await save.GetByLabel("View name").FillAsync("Alpha first");
+            await save.GetByRole(AriaRole.Button, new() { Name = "Save view" }).ClickAsync();
+            await Assertions.Expect(views.GetByRole(AriaRole.Alert)).ToContainTextAsync("You already have a view with that name");
+            await save.GetByLabel("View name").FillAsync("Just mine");
+            await save.GetByRole(AriaRole.Button, new() { Name = "Save view" }).ClickAsync();
+            await Assertions.Expect(views.GetByRole(AriaRole.Status)).ToHaveTextAsync("Saved the view Just mine.");
+            await agent.ScreenshotAsync("directory-saved-views-agent-light");
+        }
+
+        // A new iframe (as after a reload): the column choice is back, no filter is applied until a view is picked.
+        await using (var agent = await HostedPage.OpenAsync(fixture, fixture.HostPage(site, "directory", "agent")))
+        {
+            var app = agent.App;
+            await Assertions.Expect(table(app)).ToContainTextAsync("Hooli");
+            await Assertions.Expect(table(app).GetByRole(AriaRole.Columnheader, new() { Name = "Alpha" })).ToBeVisibleAsync();
+            await Assertions.Expect(table(app).GetByRole(AriaRole.Columnheader, new() { Name = "Gamma" })).ToHaveCountAsync(0);
+            await app.GetByLabel("Saved view", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "Alpha first · shared by you" });
+            await Assertions.Expect(app.GetByRole(AriaRole.List, new() { Name = "Active filters" })).ToContainTextAsync("Alpha contains first");
+            await Assertions.Expect(table(app)).ToContainTextAsync("Globex");
+            await Assertions.Expect(table(app)).Not.ToContainTextAsync("Hooli");
+        }
+
+        // Another agent (the site admin) can pick the shared view, never the private one, and cannot change it.
+        await using (var other = await HostedPage.OpenAsync(fixture, fixture.HostPage(site, "directory", "admin")))
+        {
+            var app = other.App;
+            var pick = app.GetByLabel("Saved view", new() { Exact = true });
+            await Assertions.Expect(table(app).GetByRole(AriaRole.Columnheader, new() { Name = "Gamma" })).ToBeVisibleAsync(); // the default columns: the agent's choice is theirs
+            await Assertions.Expect(pick.Locator("option")).ToHaveTextAsync(["(none)", "Alpha first · shared"]);
+            await pick.SelectOptionAsync(new SelectOptionValue { Label = "Alpha first · shared" });
+            await Assertions.Expect(table(app)).Not.ToContainTextAsync("Hooli");
+            await Assertions.Expect(table(app).GetByRole(AriaRole.Columnheader, new() { Name = "Gamma" })).ToHaveCountAsync(0); // the view brings its columns
+            await Assertions.Expect(app.GetByRole(AriaRole.Button, new() { Name = "Update view" })).ToHaveCountAsync(0);
+        }
+    }
+
+    [Fact]
     public async Task Configuration_AuditLog_ShowsEveryChange_AndNarrowsToValues()
     {
         var (site, _) = await SeedAsync();

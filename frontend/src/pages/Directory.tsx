@@ -7,7 +7,7 @@ import Textfield from '@atlaskit/textfield';
 import { token } from '@atlaskit/tokens';
 import { useEffect, useRef, useState } from 'react';
 import Select from '@atlaskit/select';
-import { ApiError, type Entity, type FieldView, type HistoryEntry, type ImportError, type ImportJob, type Page, type RecordView, type SearchFilter, type SearchPage } from '../api';
+import { ApiError, type Entity, type FieldView, type HistoryEntry, type ImportError, type ImportJob, type Page, type RecordView, type SavedView, type SearchFilter, type SearchPage, type ViewDefinition } from '../api';
 
 /** A page of the plain list, or of a search (which also says its total and the index's freshness). */
 type DirectoryPage = Page<RecordView> & Partial<Pick<SearchPage, 'total' | 'freshness'>>;
@@ -54,7 +54,7 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
   // Field filters go to the directory search (the search index, which holds what is in JSM); the plain list answers
   // from PostgreSQL and can also show records the directory sync found gone from JSM.
   const page = useLoad<DirectoryPage>(() => (filters.length > 0 ? api.search(entity, query, filters) : api.list(entity, query, null, showRemoved)), [entity, query, filters, showRemoved]);
-  const [columnKeys, setColumnKeys] = useColumns(entity, fields.data);
+  const [columnKeys, setColumnKeys, columnsReady] = useColumns(api, entity, fields.data);
   useEffect(() => {
     setMore(null);
     setChecked(new Set());
@@ -69,8 +69,17 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
     else next.delete(id);
     return next;
   });
+  const current: ViewDefinition = { q: query || null, filters, showRemoved, columns: columnKeys };
+  const applyView = (definition: ViewDefinition) => {
+    setQ(definition.q ?? '');
+    setQuery(definition.q ?? '');
+    setFilters(definition.filters ?? []);
+    setShowRemoved(definition.showRemoved ?? false);
+    if (definition.columns) setColumnKeys(definition.columns, false);
+  };
   return (
     <div style={{ paddingTop: 12, width: '100%' }}>
+      <SavedViews api={api} entity={entity} current={current} onApply={applyView} />
       <form role="search" aria-label={`Search ${noun}`} onSubmit={(e) => { e.preventDefault(); setQuery(q.trim()); }} style={{ display: 'flex', gap: 8, alignItems: 'flex-end' }}>
         <div style={{ flex: 1 }}>
           <label htmlFor={`search-${entity}`} style={{ display: 'block', fontWeight: 600, marginBottom: 4 }}>Search {noun} by name or {entity === 'organization' ? 'JSM id' : 'account id'}</label>
@@ -146,7 +155,7 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
         <BulkMembership api={api} ids={[...checked]} onDone={(message) => { setBulkStatus(message); setChecked(new Set()); page.reload(); }} />
       )}
       <p role="status" style={subtle}>{bulkStatus}</p>
-      {page.loading || fields.loading ? <Loading label={`Loading ${noun}`} /> : page.error || !page.data ? <ErrorMessage error={page.error} onReload={page.reload} /> : rows.length === 0 ? (
+      {page.loading || fields.loading || !columnsReady ? <Loading label={`Loading ${noun}`} /> : page.error || !page.data ? <ErrorMessage error={page.error} onReload={page.reload} /> : rows.length === 0 ? (
         <Empty>No {noun} match.</Empty>
       ) : (
         <>
@@ -211,25 +220,110 @@ function toFilter(fields: FieldView[], key: string, text: string): SearchFilter 
 }
 
 /** Which fields are columns: the first four by default, the choice kept in this browser per entity. */
-function useColumns(entity: Entity, fields: FieldView[] | null): [string[], (keys: string[]) => void] {
-  const storageKey = `connectapp.directory.columns.${entity}`;
-  const [keys, setKeys] = useState<string[] | null>(() => {
-    try {
-      const saved = localStorage.getItem(storageKey);
-      return saved ? (JSON.parse(saved) as string[]) : null;
-    } catch {
-      return null;
-    }
-  });
-  const effective = keys ?? (fields ?? []).slice(0, 4).map((f) => f.key);
-  return [effective, (next) => {
+/**
+ * The columns this agent chose for the tab, kept on the server (the app's iframe may not use browser storage): the
+ * first four fields until they choose. Setting them saves the choice unless <c>save</c> is false (a view applied).
+ */
+function useColumns(api: PageContext['api'], entity: Entity, fields: FieldView[] | null): [string[], (keys: string[], save?: boolean) => void, boolean] {
+  const saved = useLoad(() => api.columns(), []);
+  const [keys, setKeys] = useState<string[] | null>(null);
+  const fromServer = saved.data ? saved.data[entity] : null;
+  const effective = keys ?? fromServer ?? (fields ?? []).slice(0, 4).map((f) => f.key);
+  return [effective, (next, save = true) => {
     setKeys(next);
+    if (save) void api.setColumns(entity, next).catch(() => undefined); // not saved: the choice lasts until the page reloads
+  }, !saved.loading];
+}
+
+/** Picks, saves, updates and deletes the agent's saved views of this tab (their own, and views other agents shared). */
+function SavedViews({ api, entity, current, onApply }: { api: PageContext['api']; entity: Entity; current: ViewDefinition; onApply: (definition: ViewDefinition) => void }) {
+  const views = useLoad(() => api.views(entity), [entity]);
+  const [chosen, setChosen] = useState<string>('');
+  const [saving, setSaving] = useState(false);
+  const [name, setName] = useState('');
+  const [shared, setShared] = useState(false);
+  const [status, setStatus] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const view = views.data?.find((v) => v.id === chosen) ?? null;
+  const apiError = error instanceof ApiError ? error : null;
+  const run = async (action: () => Promise<string>) => {
+    setError(null);
     try {
-      localStorage.setItem(storageKey, JSON.stringify(next));
-    } catch {
-      // storage blocked in this iframe: the choice lasts until reload
+      setStatus(await action());
+    } catch (err) {
+      setStatus('');
+      setError(err);
     }
-  }];
+  };
+  const pick = (id: string) => {
+    setChosen(id);
+    const next = views.data?.find((v) => v.id === id);
+    if (next) {
+      onApply(next.definition);
+      setStatus(`Showing the view ${next.name}.`);
+    }
+  };
+  const idPrefix = `views-${entity}`;
+  return (
+    <section aria-label="Saved views" style={{ display: 'flex', gap: 8, alignItems: 'flex-end', flexWrap: 'wrap', marginBottom: 8 }}>
+      <div>
+        <label htmlFor={`${idPrefix}-pick`} style={{ display: 'block', fontWeight: 600, marginBottom: 4 }}>Saved view</label>
+        <select id={`${idPrefix}-pick`} value={chosen} onChange={(e) => pick(e.target.value)} style={{ minHeight: 40, minWidth: 200 }} disabled={!views.data}>
+          <option value="">{views.loading ? 'Loading views…' : '(none)'}</option>
+          {views.data?.map((v: SavedView) => <option key={v.id} value={v.id}>{v.name}{v.shared ? (v.mine ? ' · shared by you' : ' · shared') : ''}</option>)}
+        </select>
+      </div>
+      {view?.mine && (
+        <>
+          <Button onClick={() => run(async () => {
+            const updated = await api.updateView(view, { name: view.name, shared: view.shared, definition: current });
+            views.setData((views.data ?? []).map((v) => (v.id === updated.id ? updated : v)));
+            return `Saved the current search and columns to ${updated.name}.`;
+          })}>Update view</Button>
+          <Button onClick={() => run(async () => {
+            await api.deleteView(view);
+            views.setData((views.data ?? []).filter((v) => v.id !== view.id));
+            setChosen('');
+            return `Deleted the view ${view.name}.`;
+          })}>Delete view</Button>
+        </>
+      )}
+      {!saving && <Button onClick={() => { setSaving(true); setName(''); setShared(false); setStatus(''); setError(null); }}>Save as a new view</Button>}
+      {saving && (
+        <form aria-label="Save view" style={{ display: 'flex', gap: 8, alignItems: 'flex-end', flexWrap: 'wrap' }}
+          onSubmit={(e) => {
+            e.preventDefault();
+            void run(async () => {
+              const created = await api.saveView(entity, name, shared, current);
+              views.setData([...(views.data ?? []), created].sort((a, b) => a.name.localeCompare(b.name)));
+              setChosen(created.id);
+              setSaving(false);
+              return `Saved the view ${created.name}${created.shared ? ', shared with every agent of the site' : ''}.`;
+            });
+          }}>
+          <div>
+            <label htmlFor={`${idPrefix}-name`} style={{ display: 'block', fontWeight: 600, marginBottom: 4 }}>View name</label>
+            <Textfield id={`${idPrefix}-name`} value={name} maxLength={100} isInvalid={Boolean(apiError?.errors.name)} onChange={(e) => setName((e.target as HTMLInputElement).value)} />
+          </div>
+          <label style={{ display: 'inline-flex', gap: 4, alignItems: 'center', minHeight: 40 }}>
+            <input type="checkbox" checked={shared} onChange={(e) => setShared(e.target.checked)} />
+            Share with every agent
+          </label>
+          <Button type="submit" appearance="primary">Save view</Button>
+          <Button onClick={() => setSaving(false)}>Cancel</Button>
+        </form>
+      )}
+      <p role="status" style={{ ...subtle, flexBasis: '100%', margin: 0 }}>{status}</p>
+      {error !== null && (
+        <div style={{ flexBasis: '100%' }}>
+          <ErrorMessage error={error} />
+          {apiError && Object.keys(apiError.errors).length > 0 && (
+            <ul aria-label="What to fix">{Object.entries(apiError.errors).map(([key, messages]) => <li key={key}>{key === 'name' ? 'View name' : key}: {messages.join('; ')}</li>)}</ul>
+          )}
+        </div>
+      )}
+    </section>
+  );
 }
 
 /** Sets one field on every selected record, all or nothing (POST /api/bulk/values). */
