@@ -21,6 +21,7 @@ public static class ServiceCollectionExtensions
         services.AddMemoryCache();
         services.AddHttpClient<IInstallKeyProvider, InstallKeyProvider>(InstallKeyProvider.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<SignedInstallVerifier>();
+        services.TryAddSingleton<VerifiedContextTokens>();
         services.AddTransient<ConnectSigningHandler>();
         return services.AddAuthentication(ConnectJwtDefaults.AuthenticationScheme)
             .AddScheme<ConnectJwtOptions, ConnectJwtHandler>(ConnectJwtDefaults.AuthenticationScheme, _ => { });

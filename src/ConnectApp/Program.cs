@@ -68,7 +68,8 @@ builder.Services
     .AddJql()
     .AddWebhooks(configuration);
 
-var app = builder.Build();
+// Disposed at every exit, so the batched log (Operability) is flushed by the command roles too.
+await using var app = builder.Build();
 
 if (ValidatedOptions.FindConfigurationError(app.Services) is { } error)
 {

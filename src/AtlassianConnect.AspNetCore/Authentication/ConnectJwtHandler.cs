@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -46,6 +47,20 @@ public sealed class ConnectJwtHandler(
             return Fail(new("jwt.too_large", $"The token is longer than {settings.MaxTokenLength} characters."));
         }
 
+        // A context token the app verified before (the iframe's calls reuse one for minutes): its claims as read then,
+        // believed only while the installation's shared secret is the one it verified under. Everything that depends
+        // on the time, the installation's state or the endpoint is checked again below, as for a new token.
+        var verified = Context.RequestServices.GetService<VerifiedContextTokens>();
+        ConnectTenant? tenant = null;
+        if (verified?.Find(token) is { } known)
+        {
+            tenant = await tenants.FindAsync(known.Issuer, refresh: false, Context.RequestAborted);
+            if (tenant is not null && string.Equals(tenant.SharedSecret, known.SharedSecret, StringComparison.Ordinal))
+            {
+                return Validate(known, tenant, settings, token: null, verified: null);
+            }
+        }
+
         JsonWebToken jwt;
         try
         {
@@ -66,7 +81,7 @@ public sealed class ConnectJwtHandler(
             return Fail(new("jwt.missing_issuer", "The token has no iss claim."));
         }
 
-        var tenant = await tenants.FindAsync(issuer, refresh: false, Context.RequestAborted);
+        tenant = await tenants.FindAsync(issuer, refresh: false, Context.RequestAborted);
         if (tenant is null)
         {
             return Fail(new("jwt.unknown_issuer", "The token's issuer is not an installation of this app."));
@@ -85,8 +100,23 @@ public sealed class ConnectJwtHandler(
             tenant = fresh;
         }
 
+        var claims = new VerifiedContextTokens.Claims(
+            issuer,
+            tenant.SharedSecret,
+            jwt.TryGetPayloadValue<long>("exp", out var exp) ? exp : null,
+            jwt.TryGetPayloadValue<long>("nbf", out var nbf) ? nbf : null,
+            jwt.TryGetPayloadValue<long>("iat", out var iat) ? iat : null,
+            jwt.TryGetPayloadValue<string>("qsh", out var qsh) ? qsh : null,
+            AccountId(jwt),
+            ProjectId(jwt));
+        return Validate(claims, tenant, settings, token, verified);
+    }
+
+    /// <summary>The checks after the signature, in the order a new token meets them; a context token that passes is remembered.</summary>
+    private AuthenticateResult Validate(VerifiedContextTokens.Claims jwt, ConnectTenant tenant, ConnectOptions settings, string? token, VerifiedContextTokens? verified)
+    {
         var now = time.GetUtcNow();
-        if (!jwt.TryGetPayloadValue<long>("exp", out var exp))
+        if (jwt.Exp is not { } exp)
         {
             return Fail(new("jwt.missing_exp", "The token has no exp claim."));
         }
@@ -96,12 +126,12 @@ public sealed class ConnectJwtHandler(
             return Fail(new("jwt.expired", "The token has expired."));
         }
 
-        if (jwt.TryGetPayloadValue<long>("nbf", out var nbf) && DateTimeOffset.FromUnixTimeSeconds(nbf) > now.Add(settings.ClockSkew))
+        if (jwt.Nbf is { } nbf && DateTimeOffset.FromUnixTimeSeconds(nbf) > now.Add(settings.ClockSkew))
         {
             return Fail(new("jwt.not_yet_valid", "The token is not valid yet."));
         }
 
-        if (!jwt.TryGetPayloadValue<long>("iat", out var iat))
+        if (jwt.Iat is not { } iat)
         {
             return Fail(new("jwt.missing_iat", "The token has no iat claim."));
         }
@@ -120,13 +150,13 @@ public sealed class ConnectJwtHandler(
                 return Fail(new("jwt.tenant_disabled", "The app is disabled on this site."));
         }
 
-        if (!jwt.TryGetPayloadValue<string>("qsh", out var qsh) || string.IsNullOrEmpty(qsh))
+        if (string.IsNullOrEmpty(jwt.Qsh))
         {
             return Fail(new("jwt.missing_qsh", "The token has no qsh claim."));
         }
 
         string kind;
-        if (qsh == QueryStringHash.ContextQsh)
+        if (jwt.Qsh == QueryStringHash.ContextQsh)
         {
             // No endpoint matched: nothing will run, and the caller should see the 404, not a token complaint.
             if (endpoint is not null && endpoint.Metadata.GetMetadata<AllowContextTokenAttribute>() is null)
@@ -135,11 +165,15 @@ public sealed class ConnectJwtHandler(
             }
 
             kind = "context";
+            if (token is not null)
+            {
+                verified?.Remember(token, jwt, now); // only context tokens are used again; a request token is bound to one URL
+            }
         }
         else
         {
             var expected = QueryStringHash.Compute(Request.Method, RequestTarget.Raw(Context), settings.BasePath);
-            if (!FixedTimeEquals(expected, qsh))
+            if (!FixedTimeEquals(expected, jwt.Qsh))
             {
                 return Fail(new("jwt.qsh_mismatch", "The token's qsh does not match this request."));
             }
@@ -147,19 +181,19 @@ public sealed class ConnectJwtHandler(
             kind = "request";
         }
 
-        var claims = new List<Claim>
+        var claims = new List<Claim>(6)
         {
             new(ConnectJwtDefaults.TenantIdClaim, tenant.TenantId.ToString()),
             new(ConnectJwtDefaults.ClientKeyClaim, tenant.ClientKey),
             new(ConnectJwtDefaults.TokenKindClaim, kind),
         };
-        if (AccountId(jwt) is { } accountId)
+        if (jwt.AccountId is { } accountId)
         {
             claims.Add(new(ConnectJwtDefaults.AccountIdClaim, accountId));
             claims.Add(new(ClaimTypes.NameIdentifier, accountId));
         }
 
-        if (ProjectId(jwt) is { } projectId)
+        if (jwt.ProjectId is { } projectId)
         {
             claims.Add(new(ConnectJwtDefaults.ProjectIdClaim, projectId));
         }

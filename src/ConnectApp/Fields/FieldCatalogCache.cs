@@ -14,7 +14,11 @@ internal sealed class FieldCatalogCache(IMemoryCache cache)
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
 
-    public async Task<(FieldCatalog Organization, FieldCatalog Customer)> GetBothAsync(Guid tenantId, AppDbContext db, CancellationToken cancellationToken)
+    public Task<(FieldCatalog Organization, FieldCatalog Customer)> GetBothAsync(Guid tenantId, AppDbContext db, CancellationToken cancellationToken) =>
+        GetBothAsync(tenantId, () => db, cancellationToken);
+
+    /// <summary>The same, with the context made only on a miss (the issue panel does not need one otherwise).</summary>
+    public async Task<(FieldCatalog Organization, FieldCatalog Customer)> GetBothAsync(Guid tenantId, Func<AppDbContext> db, CancellationToken cancellationToken)
     {
         var key = Key(tenantId);
         if (cache.TryGetValue(key, out (FieldCatalog, FieldCatalog) cached))
@@ -22,7 +26,7 @@ internal sealed class FieldCatalogCache(IMemoryCache cache)
             return cached;
         }
 
-        var loaded = await FieldCatalog.LoadBothAsync(db, cancellationToken);
+        var loaded = await FieldCatalog.LoadBothAsync(db(), cancellationToken);
         cache.Set(key, loaded, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = CacheFor, Size = 1 });
         return loaded;
     }

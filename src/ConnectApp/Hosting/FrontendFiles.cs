@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using Microsoft.AspNetCore.ResponseCompression;
+using Microsoft.Extensions.FileProviders;
 using Microsoft.Net.Http.Headers;
 
 namespace ConnectApp.Hosting;
@@ -34,11 +35,35 @@ internal static class FrontendFiles
     public static IApplicationBuilder UseFrontendFiles(this IApplicationBuilder app)
     {
         app.UseWhen(c => c.Request.Path.StartsWithSegments(PagesPath), pages => pages.UseResponseCompression());
-        app.UseDefaultFiles();
-        return app.UseStaticFiles(new StaticFileOptions
+
+        // Only where wwwroot has something: the default-files middleware asks the file system whether every other path
+        // (/api/whoami, the issue panel) is a directory, a stat per request (3 % of whoami's CPU under load, perf 2026-11-24).
+        var roots = TopLevelNames(app.ApplicationServices.GetRequiredService<IWebHostEnvironment>().WebRootFileProvider);
+        return app.UseWhen(c => IsUnder(c.Request.Path, roots), files => files
+            .UseDefaultFiles()
+            .UseStaticFiles(new StaticFileOptions
+            {
+                OnPrepareResponse = c => c.Context.Response.Headers[HeaderNames.CacheControl] =
+                    c.Context.Request.Path.StartsWithSegments(AssetsPath) ? ImmutableCache : Revalidate,
+            }));
+    }
+
+    /// <summary>The names of wwwroot's files and folders (read at start: a deploy replaces the process).</summary>
+    internal static HashSet<string> TopLevelNames(IFileProvider webRoot) =>
+        webRoot.GetDirectoryContents(string.Empty).Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>"/" (index.html) or a path whose first segment is one of wwwroot's entries.</summary>
+    internal static bool IsUnder(PathString path, HashSet<string> roots)
+    {
+        var value = path.Value;
+        if (string.IsNullOrEmpty(value) || value == "/")
         {
-            OnPrepareResponse = c => c.Context.Response.Headers[HeaderNames.CacheControl] =
-                c.Context.Request.Path.StartsWithSegments(AssetsPath) ? ImmutableCache : Revalidate,
-        });
+            return true;
+        }
+
+        var rest = value.AsSpan(1);
+        var end = rest.IndexOf('/');
+        var first = end < 0 ? rest : rest[..end];
+        return roots.GetAlternateLookup<ReadOnlySpan<char>>().Contains(first);
     }
 }

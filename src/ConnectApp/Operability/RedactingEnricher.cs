@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Serilog.Core;
 using Serilog.Events;
@@ -11,21 +12,51 @@ namespace ConnectApp.Operability;
 /// </summary>
 internal sealed partial class RedactingEnricher : ILogEventEnricher
 {
+    /// <summary>Property names come from message templates and scopes, a small set: each is matched once (bounded, in case).</summary>
+    private const int MaxRememberedNames = 4096;
+
+    private static readonly ConcurrentDictionary<string, bool> SensitiveNames = new(StringComparer.Ordinal);
+
     public void Enrich(LogEvent logEvent, ILogEventPropertyFactory propertyFactory)
     {
-        foreach (var (name, value) in logEvent.Properties.ToList())
+        List<LogEventProperty>? changed = null; // most events (the request line) change nothing: no copy of the properties
+        foreach (var (name, value) in logEvent.Properties)
         {
             var redacted = Redact(name, value);
             if (!ReferenceEquals(redacted, value))
             {
-                logEvent.AddOrUpdateProperty(new LogEventProperty(name, redacted));
+                (changed ??= []).Add(new LogEventProperty(name, redacted));
+            }
+        }
+
+        if (changed is not null)
+        {
+            foreach (var property in changed)
+            {
+                logEvent.AddOrUpdateProperty(property);
             }
         }
     }
 
+    internal static bool IsSensitiveName(string name)
+    {
+        if (SensitiveNames.TryGetValue(name, out var sensitive))
+        {
+            return sensitive;
+        }
+
+        sensitive = SensitiveName().IsMatch(name);
+        if (SensitiveNames.Count < MaxRememberedNames)
+        {
+            SensitiveNames.TryAdd(name, sensitive);
+        }
+
+        return sensitive;
+    }
+
     private static LogEventPropertyValue Redact(string name, LogEventPropertyValue value)
     {
-        if (SensitiveName().IsMatch(name))
+        if (IsSensitiveName(name))
         {
             return new ScalarValue(RedactingFormatter.Mask);
         }

@@ -16,8 +16,8 @@ internal static class OutboxFeature
             }
         });
         services.AddMemoryCache(); // the interceptor remembers briefly which sites have a field searchable in JQL
-        services.AddScoped<OutboxInterceptor>();
-        services.AddScoped<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>(sp => sp.GetRequiredService<OutboxInterceptor>()); // Persistence adds every IInterceptor to the context
+        services.AddSingleton<OutboxInterceptor>();
+        services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>(sp => sp.GetRequiredService<OutboxInterceptor>()); // Persistence adds every IInterceptor to the (singleton) context options
         if (role.RunsWorker())
         {
             services.AddHostedService<OutboxRelay>();

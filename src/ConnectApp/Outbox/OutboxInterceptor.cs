@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ConnectApp.Fields;
 using ConnectApp.Records;
 using Microsoft.EntityFrameworkCore;
@@ -21,7 +22,8 @@ internal sealed class OutboxInterceptor(IMemoryCache cache) : SaveChangesInterce
     /// <summary>How long "this tenant has a field searchable in JQL" is believed (a field change in this process forgets it at once).</summary>
     public static readonly TimeSpan JqlSearchableCacheFor = TimeSpan.FromSeconds(10);
 
-    private bool _added;
+    // One interceptor for every context (the options are built once): whether a save added messages is kept per context.
+    private readonly ConditionalWeakTable<DbContext, StrongBox<bool>> _added = new();
 
     public override async ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
     {
@@ -46,9 +48,8 @@ internal sealed class OutboxInterceptor(IMemoryCache cache) : SaveChangesInterce
 
     public override async ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
     {
-        if (_added && eventData.Context is { } context)
+        if (eventData.Context is { } context && TakeAdded(context))
         {
-            _added = false;
             await context.Database.ExecuteSqlRawAsync($"SELECT pg_notify('{Channel}', '')", cancellationToken);
         }
 
@@ -57,9 +58,8 @@ internal sealed class OutboxInterceptor(IMemoryCache cache) : SaveChangesInterce
 
     public override int SavedChanges(SaveChangesCompletedEventData eventData, int result)
     {
-        if (_added && eventData.Context is { } context)
+        if (eventData.Context is { } context && TakeAdded(context))
         {
-            _added = false;
             context.Database.ExecuteSqlRaw($"SELECT pg_notify('{Channel}', '')");
         }
 
@@ -200,6 +200,21 @@ internal sealed class OutboxInterceptor(IMemoryCache cache) : SaveChangesInterce
             Add(context, message);
         }
 
-        _added |= records.Count > 0 || fields.Count > 0 || context.ChangeTracker.Entries<OutboxMessage>().Any(e => e.State == EntityState.Added);
+        if (records.Count > 0 || fields.Count > 0 || context.ChangeTracker.Entries<OutboxMessage>().Any(e => e.State == EntityState.Added))
+        {
+            _added.GetOrCreateValue(context).Value = true;
+        }
+    }
+
+    /// <summary>Whether this context's last save added messages (so the relay is woken); forgets it.</summary>
+    private bool TakeAdded(DbContext context)
+    {
+        if (_added.TryGetValue(context, out var added) && added.Value)
+        {
+            added.Value = false;
+            return true;
+        }
+
+        return false;
     }
 }

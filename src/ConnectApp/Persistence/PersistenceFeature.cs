@@ -16,10 +16,15 @@ internal static class PersistenceFeature
         services.AddValidatedOptions<DatabaseOptions, DatabaseOptionsValidator>(o => o.Url = configuration["DATABASE_URL"] is { Length: > 0 } url ? url : DatabaseOptions.LocalDefault);
         services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString).Build());
         services.AddScoped<TenantScope>();
-        services.AddScoped<TenantConnectionInterceptor>();
-        services.AddScoped<IInterceptor>(sp => sp.GetRequiredService<TenantConnectionInterceptor>());
-        services.AddDbContext<AppDbContext>((sp, o) => Configure(o, sp.GetRequiredService<NpgsqlDataSource>())
-            .AddInterceptors(sp.GetServices<IInterceptor>())); // the tenant setting, and whatever other features add (the outbox)
+        services.AddSingleton<IInterceptor, TenantConnectionInterceptor>();
+        // Options built once (singleton): interceptors are stateless singletons and the tenant travels with the context
+        // (AppDbContext.Tenant). Built per scope, they were a sixth of the issue panel's CPU (perf, 2026-11-24). Not
+        // AddDbContextPool: a pooled context outlives its scope, so its tenant would have to be reset on every lease.
+        services.AddDbContext<AppDbContext>(
+            (sp, o) => Configure(o, sp.GetRequiredService<NpgsqlDataSource>())
+                .AddInterceptors(sp.GetServices<IInterceptor>()), // the tenant setting, and whatever other features add (the outbox)
+            contextLifetime: ServiceLifetime.Scoped,
+            optionsLifetime: ServiceLifetime.Singleton);
         services.AddSingleton(new ExceptionProblemMapping(PersistenceProblems.FromException));
         // Any endpoint that reads or writes the database (all of the API, and the lifecycle callbacks) may meet an outage.
         services.AddProblemConvention((_, route) => AppRoutes.IsApiOrLifecycle(route), PersistenceProblems.Unavailable);
@@ -54,6 +59,6 @@ internal sealed class DesignTimeDbContextFactory : IDesignTimeDbContextFactory<A
         var connectionString = DatabaseUrl.ToConnectionString(Environment.GetEnvironmentVariable("DATABASE_URL") ?? DatabaseOptions.LocalDefault);
         var builder = new DbContextOptionsBuilder<AppDbContext>();
         builder.UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history")).UseSnakeCaseNamingConvention();
-        return new AppDbContext(builder.Options);
+        return new AppDbContext(builder.Options, new TenantScope());
     }
 }

@@ -31,7 +31,7 @@ internal static class IssuePanelApi
         api.MapGet("/issue-panel", GetAsync).WithTags("Issue panel").RequireAuthorization(RolesFeature.Agent).Problems(RecordProblems.IssuePanelAccounts);
 
     private static async Task<Ok<IssuePanel>> GetAsync(
-        string? reporter, string? participants, Caller caller, HttpContext context, AppDbContext db, FieldCatalogCache catalogs, PanelReader reader, TenantStore tenants, RequestCounter counter, CancellationToken ct)
+        string? reporter, string? participants, Caller caller, HttpContext context, FieldCatalogCache catalogs, PanelReader reader, TenantStore tenants, RequestCounter counter, CancellationToken ct)
     {
         var accounts = new[] { reporter }.Concat((participants ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             .Where(a => !string.IsNullOrWhiteSpace(a)).Select(a => a!.Trim()).Distinct(StringComparer.Ordinal).ToList();
@@ -43,8 +43,9 @@ internal static class IssuePanelApi
         var reporterId = string.IsNullOrWhiteSpace(reporter) ? null : reporter.Trim();
         var tenant = context.User.FindFirstValue(ConnectJwtDefaults.ClientKeyClaim) is { } clientKey ? await tenants.FindAsync(clientKey, refresh: false, ct) : null;
 
-        // The field catalogs usually come from the cache; the customers with their organizations are one round trip.
-        var (organizationFields, customerFields) = await catalogs.GetBothAsync(caller.TenantId, db, ct);
+        // The field catalogs usually come from the cache (no EF context is made then); the customers with their
+        // organizations are one round trip.
+        var (organizationFields, customerFields) = await catalogs.GetBothAsync(caller.TenantId, context.RequestServices.GetRequiredService<AppDbContext>, ct);
         var rows = await reader.ReadAsync(caller.TenantId, accounts, ct);
         var customers = rows.Select(r => r.Customer).ToList();
         var memberships = rows.ToDictionary(r => r.Customer.Id, r => r.Organizations.Select(o => o.Id).ToList());

@@ -1,8 +1,10 @@
 using ConnectApp.Api;
 using ConnectApp.Fields;
 using ConnectApp.Hosting;
+using ConnectApp.Persistence;
 using ConnectApp.Problems;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace ConnectApp.Records;
 
@@ -20,6 +22,7 @@ internal static class RecordsFeature
             o.TimeoutText = configuration["REQUEST_COUNTS_TIMEOUT_MS"];
             o.CacheText = configuration["REQUEST_COUNTS_CACHE_SECONDS"];
         });
+        services.AddKeyedSingleton(PanelReader.DataSourceKey, (sp, _) => PanelReader.CreateDataSource(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString!));
         return services.AddScoped<RecordWriter>().AddScoped<FieldTypeChange>().AddScoped<RequestCounter>().AddSingleton<PanelReader>();
     }
 

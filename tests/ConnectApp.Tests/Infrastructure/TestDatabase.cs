@@ -46,7 +46,7 @@ internal sealed class TestDatabase : IAsyncDisposable
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var options = new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Persistence.AppDbContext>();
         Persistence.PersistenceFeature.Configure(options, dataSource);
-        await using var db = new Persistence.AppDbContext(options.Options);
+        await using var db = new Persistence.AppDbContext(options.Options, new Persistence.TenantScope());
         await Persistence.PersistenceFeature.MigrateAsync(db, CancellationToken.None);
     }
 
