@@ -22,8 +22,8 @@ export interface RecordView {
 export interface Page<T> { values: T[]; nextCursor: string | null }
 /** One condition of a directory search (see POST /api/search/...): equals for choices, numbers, dates; contains for text. */
 export interface SearchFilter { field: string; op: 'equals' | 'contains'; value: Value }
-/** A directory search's page: the exact total, and how far behind PostgreSQL the search index is. */
-export interface SearchPage extends Page<RecordView> { total: number; freshness: { pendingChanges: number; lagSeconds: number; failedChanges: number } }
+/** A directory search's page: the total (counted up to 1,000; totalExact false: at least that many), and how far behind PostgreSQL the search index is. */
+export interface SearchPage extends Page<RecordView> { total: number; totalExact: boolean; freshness: { pendingChanges: number; lagSeconds: number; failedChanges: number } }
 export interface IssuePanel {
   people: { accountId: string; customer: RecordView | null }[];
   organizations: RecordView[]; customerFields: FieldView[]; organizationFields: FieldView[];
