@@ -133,9 +133,20 @@ internal sealed class OutboxRelay(NpgsqlDataSource dataSource, RabbitMqConnectio
         var rows = new List<Row>(settings.BatchSize);
         await using (var select = new NpgsqlCommand(
             """
+            WITH horizon AS (
+                -- The oldest transaction still running that may have written outbox rows: every in-progress transaction
+                -- of the snapshot except those that pg_stat_activity shows running in another database of the shared
+                -- server (their rows cannot be here). One that ended between the snapshot and this read counts as ours
+                -- (held back a round, never overtaken). None running: the snapshot's xmax.
+                SELECT coalesce(
+                    (SELECT min(x::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) x
+                     WHERE (x::text::bigint % 4294967296) NOT IN (
+                         SELECT a.backend_xid::text::bigint FROM pg_stat_activity a
+                         WHERE a.datname IS DISTINCT FROM current_database() AND a.backend_xid IS NOT NULL)),
+                    (pg_snapshot_xmax(pg_current_snapshot())::text)::bigint) AS xid)
             SELECT id, tenant_id, type, payload::text, created_at FROM outbox_messages
             WHERE sent_at IS NULL
-              AND (transaction_id < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint OR created_at < clock_timestamp() - @wait)
+              AND (transaction_id < (SELECT xid FROM horizon) OR created_at < clock_timestamp() - @wait)
             ORDER BY transaction_id, id
             LIMIT @limit
             """, connection))
