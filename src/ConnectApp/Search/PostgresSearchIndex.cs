@@ -175,59 +175,88 @@ internal sealed class PostgresSearchIndex(NpgsqlDataSource dataSource) : ISearch
             ? ($"COALESCE(field_values -> '{sortField}', 'null'::jsonb)", NpgsqlDbType.Jsonb)
             : ("name_sort", NpgsqlDbType.Text);
         var direction = query.Sort.Descending ? "DESC" : "ASC";
-        var page = sql.Clone();
+        string? cursor = null;
+        var cursorParameters = new List<NpgsqlParameter>();
         if (query.After is { } after)
         {
-            page.And(
-                $"({sortExpression}, record_id) {(query.Sort.Descending ? "<" : ">")} (@after_key, @after_id)",
-                new NpgsqlParameter("after_key", keyType)
-                {
-                    Value = keyType == NpgsqlDbType.Jsonb ? (after.Key?.ToJsonString() ?? "null") : (object?)after.Key?.GetValue<string>() ?? string.Empty,
-                },
-                new NpgsqlParameter("after_id", after.Id));
+            cursor = $"({sortExpression}, record_id) {(query.Sort.Descending ? "<" : ">")} (@after_key, @after_id)";
+            cursorParameters.Add(new NpgsqlParameter("after_key", keyType)
+            {
+                Value = keyType == NpgsqlDbType.Jsonb ? (after.Key?.ToJsonString() ?? "null") : (object?)after.Key?.GetValue<string>() ?? string.Empty,
+            });
+            cursorParameters.Add(new NpgsqlParameter("after_id", after.Id));
         }
 
-        // The total first, counted up to the cap (one more, to know whether there are more): an exact count of a broad
-        // match costs as much as reading every match, which no one pages through (ADR 10). It also picks the page's plan:
-        // up to the cap, the matches are few enough to fetch by their GIN indexes and sort (OFFSET 0 keeps the planner
-        // from walking the whole name index instead, which it prefers when it underestimates a LIKE); beyond the cap,
-        // walking the sort index finds a page of dense matches at once.
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        long counted;
-        await using (var count = sql.Command(connection, from => $"SELECT count(*) FROM (SELECT 1 FROM {from} LIMIT @count_limit) matches"))
-        {
-            count.Parameters.Add(new NpgsqlParameter("count_limit", SearchResult.TotalCap + 1));
-            counted = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
-        }
-
+        // Totals are counted up to the cap (ADR 10): an exact count of a broad match costs as much as reading every match,
+        // which no one pages through. One statement takes up to cap + 1 matches in whatever order is cheapest (for few
+        // matches: their GIN indexes) and answers the count and, when they are all there (≤ cap), the page sorted from
+        // them, so the indexes are read once. Beyond the cap, a second statement walks the sort index, which finds a page
+        // of dense matches at once (and is why the first one must not be sorted: the planner would walk that index for a
+        // rare LIKE too, 2 s for a text that matches nothing at a million customers).
+        var orderBy = $"ORDER BY {sortExpression} {direction}, record_id {direction} LIMIT @limit";
         var columns = $"record_id, entity, external_id, name, email, organization_ids, field_values::text, version, updated_at, {sortExpression}::text";
-        await using var select = page.Command(connection, from => counted <= SearchResult.TotalCap
-            ? $"""
-              SELECT {columns} FROM (SELECT * FROM {from} OFFSET 0) matches
-              ORDER BY {sortExpression} {direction}, record_id {direction}
-              LIMIT @limit
-              """
-            : $"""
-              SELECT {columns} FROM {from}
-              ORDER BY {sortExpression} {direction}, record_id {direction}
-              LIMIT @limit
-              """);
-        select.Parameters.Add(new NpgsqlParameter("limit", query.Limit + 1));
-
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var hits = new List<SearchHit>(query.Limit + 1);
-        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        long? counted = null;
+        await using (var first = sql.Command(connection, from =>
+            $"""
+            WITH matches AS MATERIALIZED (
+                SELECT record_id, entity, external_id, name, email, organization_ids, field_values, version, updated_at, name_sort FROM {from} LIMIT @count_limit)
+            SELECT {columns}, (SELECT count(*) FROM matches) FROM matches
+            WHERE {cursor ?? "true"}
+            {orderBy}
+            """))
         {
-            var record = new IndexedRecord(
-                reader.GetGuid(0), Enum.Parse<RecordEntity>(reader.GetString(1)), reader.GetString(2), reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetFieldValue<Guid[]>(5), JsonNode.Parse(reader.GetString(6))!.AsObject(),
-                reader.GetInt32(7), reader.GetFieldValue<DateTimeOffset>(8), string.Empty);
-            var key = query.Sort.FieldId is null ? JsonValue.Create(reader.GetString(9)) : JsonNode.Parse(reader.GetString(9));
-            hits.Add(new SearchHit(record, key));
+            first.Parameters.Add(new NpgsqlParameter("count_limit", SearchResult.TotalCap + 1));
+            first.Parameters.Add(new NpgsqlParameter("limit", query.Limit + 1));
+            first.Parameters.AddRange(cursorParameters.Select(p => p.Clone()).ToArray());
+            await using var reader = await first.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                counted = reader.GetInt64(10);
+                hits.Add(Hit(reader, query));
+            }
         }
 
+        if (counted is null)
+        {
+            // An empty page: no match at all without a cursor; with one, past the end of the matches taken (count them).
+            await using var count = sql.Command(connection, from => $"SELECT count(*) FROM (SELECT 1 FROM {from} LIMIT @count_limit) matches");
+            count.Parameters.Add(new NpgsqlParameter("count_limit", SearchResult.TotalCap + 1));
+            counted = cursor is null ? 0 : (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        if (counted > SearchResult.TotalCap)
+        {
+            hits.Clear();
+            var page = sql.Clone();
+            if (cursor is not null)
+            {
+                page.And(cursor, [.. cursorParameters]);
+            }
+
+            await using var select = page.Command(connection, from => $"SELECT {columns} FROM {from} {orderBy}");
+            select.Parameters.Add(new NpgsqlParameter("limit", query.Limit + 1));
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                hits.Add(Hit(reader, query));
+            }
+        }
+
+        var total = counted.Value;
         var more = hits.Count > query.Limit;
-        return new SearchResult(Math.Min(counted, SearchResult.TotalCap), counted <= SearchResult.TotalCap, more ? hits.GetRange(0, query.Limit) : hits, more);
+        return new SearchResult(Math.Min(total, SearchResult.TotalCap), total <= SearchResult.TotalCap, more ? hits.GetRange(0, query.Limit) : hits, more);
+    }
+
+    private static SearchHit Hit(NpgsqlDataReader reader, SearchQuery query)
+    {
+        var record = new IndexedRecord(
+            reader.GetGuid(0), Enum.Parse<RecordEntity>(reader.GetString(1)), reader.GetString(2), reader.GetString(3),
+            reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetFieldValue<Guid[]>(5), JsonNode.Parse(reader.GetString(6))!.AsObject(),
+            reader.GetInt32(7), reader.GetFieldValue<DateTimeOffset>(8), string.Empty);
+        var key = query.Sort.FieldId is null ? JsonValue.Create(reader.GetString(9)) : JsonNode.Parse(reader.GetString(9));
+        return new SearchHit(record, key);
     }
 
     private static void AddConditions(SearchQuery query, TenantSql sql)
