@@ -39,9 +39,6 @@ internal static class SearchMirrorBench
         var databaseUrl = new UriBuilder(serverUrl) { Path = "/" + database }.Uri.ToString();
         var db = BenchHost.ToConnectionString(databaseUrl);
 
-        // Optional: a superuser of the same server (scripts/services.sh's defaults), only to show plans without row-level security.
-        var superuserUrl = Environment.GetEnvironmentVariable("BENCH_SUPERUSER_URL") ?? "postgres://postgres:postgres@127.0.0.1:5432/postgres";
-        string? superuser = superuserUrl.Length == 0 ? null : BenchHost.ToConnectionString(new UriBuilder(superuserUrl) { Path = "/" + database }.Uri.ToString());
         var vhost = "connectapp-bench-" + Guid.NewGuid().ToString("N")[..8];
         using var management = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:15672/") };
         management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes("guest:guest")));
@@ -181,7 +178,9 @@ internal static class SearchMirrorBench
             }
 
             reindexWatch.Stop();
-            await ExecAsync(db, tenantId, "ANALYZE search_documents");
+            // VACUUM as autovacuum would soon after a million inserts: it also merges the GIN indexes' pending lists, which every
+            // search would otherwise scan linearly.
+            await ExecAsync(db, tenantId, "VACUUM ANALYZE search_documents");
             Console.WriteLine($"reindex: {run.ToJsonString()}");
 
             // 4. Search latency through the API (JWT auth, role check cached, JSON), sequential requests, client-measured.
@@ -224,52 +223,109 @@ internal static class SearchMirrorBench
             var lowLag = await LagAsync(db, low.From, low.To);
             var highLag = await LagAsync(db, high.From, high.To);
 
-            // 6. Plans of the engine's statements (reproduced here with the bench's values).
+            // 6. Same-run before/after at the SQL level, and the plans. "Before" is the previous engine's statements
+            // (page and exact count, in one batch) under the row-level-security policy search_documents had (restored for
+            // the measurement by the table's owner, the app role, then dropped again); "after" is today's engine's
+            // statements (count up to 1,001, then the page) without it. Both as the app role, same data, same minute.
+            var where = new (string Label, string Where, string Order)[]
+            {
+                ("customers: email domain `@example7.com`", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND (search_text LIKE '%@example7.com%' OR text_vector @@ plainto_tsquery('simple', '@example7.com'))", "name_sort, record_id"),
+                ("customers: matches nothing", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND (search_text LIKE '%zzqqxx%' OR text_vector @@ plainto_tsquery('simple', 'zzqqxx'))", "name_sort, record_id"),
+                ("customers: plan in (Pro, Enterprise) and score 50..59, by name", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND (field_values @> '{{\"{Id("plan")}\": \"{plans[1]}\"}}' OR field_values @> '{{\"{Id("plan")}\": \"{plans[2]}\"}}') AND (CASE WHEN jsonb_typeof(field_values -> '{Id("score")}') = 'number' THEN (field_values ->> '{Id("score")}')::numeric END) >= 50 AND (CASE WHEN jsonb_typeof(field_values -> '{Id("score")}') = 'number' THEN (field_values ->> '{Id("score")}')::numeric END) <= 59", "name_sort, record_id"),
+                ("customers: vip, by score descending", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND field_values @> '{{\"{Id("vip")}\": true}}'", $"COALESCE(field_values -> '{Id("score")}', 'null'::jsonb) DESC, record_id DESC"),
+                ("customers of one organization", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND organization_ids @> ARRAY['{someOrg}']::uuid[]", "name_sort, record_id"),
+                ("customers: plan is empty", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND NOT jsonb_exists(field_values, '{Id("plan")}')", "name_sort, record_id"),
+            };
+            string Before(int i) => $"SELECT record_id FROM search_documents WHERE {where[i].Where} ORDER BY {where[i].Order} LIMIT 51; SELECT count(*) FROM search_documents WHERE {where[i].Where}";
+            string First(int i) => $"WITH matches AS MATERIALIZED (SELECT record_id, name_sort, field_values FROM search_documents WHERE {where[i].Where} LIMIT 1001) SELECT (SELECT count(*) FROM matches), record_id FROM matches ORDER BY {where[i].Order} LIMIT 51";
+            string Page(int i) => $"SELECT record_id FROM search_documents WHERE {where[i].Where} ORDER BY {where[i].Order} LIMIT 51";
+            var sqlRows = new List<string>();
             var plansText = new StringBuilder();
-            foreach (var (label, sql) in new[]
+            await using (var connection = await OpenAsync(db, tenantId))
             {
-                ("free text (trigram or words), customers", $"SELECT record_id FROM search_documents WHERE tenant_id = '{tenantId}' AND entity = 'Customer' AND (search_text LIKE '%@example7.com%' OR text_vector @@ plainto_tsquery('simple', '@example7.com')) ORDER BY name_sort, record_id LIMIT 51"),
-                ("count for the same", $"SELECT count(*) FROM search_documents WHERE tenant_id = '{tenantId}' AND entity = 'Customer' AND (search_text LIKE '%@example7.com%' OR text_vector @@ plainto_tsquery('simple', '@example7.com'))"),
-                ("select in + number range, customers, by name", $"SELECT record_id FROM search_documents WHERE tenant_id = '{tenantId}' AND entity = 'Customer' AND (field_values @> '{{\"{Id("plan")}\": \"{plans[1]}\"}}' OR field_values @> '{{\"{Id("plan")}\": \"{plans[2]}\"}}') AND (CASE WHEN jsonb_typeof(field_values -> '{Id("score")}') = 'number' THEN (field_values ->> '{Id("score")}')::numeric END) BETWEEN 50 AND 59 ORDER BY name_sort, record_id LIMIT 51"),
-                ("customers of an organization", $"SELECT record_id FROM search_documents WHERE tenant_id = '{tenantId}' AND entity = 'Customer' AND organization_ids @> ARRAY['{someOrg}']::uuid[] ORDER BY name_sort, record_id LIMIT 51"),
-            })
-            {
-                // As the app's role (row-level security applies), then the same statement as a superuser (it bypasses
-                // row-level security): the difference is what the policy costs the planner (see the notes below).
-                foreach (var (who, connectionString) in new[] { ("app role, under row-level security", db), ("superuser, row-level security bypassed", superuser) })
+                async Task<object?> Run(string sql)
                 {
-                    if (connectionString is null)
+                    await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
+                    return await command.ExecuteScalarAsync();
+                }
+
+                async Task<(double P50, double P95)> Time(int samples, Func<Task> run)
+                {
+                    await run();
+                    var times = new List<double>();
+                    for (var n = 0; n < samples; n++)
                     {
-                        continue;
+                        var watch = Stopwatch.StartNew();
+                        await run();
+                        times.Add(watch.Elapsed.TotalMilliseconds);
                     }
 
-                    plansText.AppendLine(CultureInfo.InvariantCulture, $"-- {label} ({who})");
-                    NpgsqlConnection connection;
-                    try
+                    times.Sort();
+                    return (times[(times.Count - 1) / 2], times[Math.Min(times.Count - 1, (int)Math.Ceiling(0.95 * times.Count) - 1)]);
+                }
+
+                var afters = new List<(double P50, double P95)>();
+                for (var i = 0; i < where.Length; i++)
+                {
+                    var index = i;
+                    afters.Add(await Time(20, async () =>
                     {
-                        connection = await OpenAsync(connectionString, tenantId);
+                        // No row: no match (these statements have no cursor), as the engine reads it. More than 1,000: the page by the sort index.
+                        if ((long?)await Run(First(index)) is > 1000)
+                        {
+                            await Run(Page(index));
+                        }
+                    }));
+                }
+
+                await Run($"ALTER TABLE search_documents ENABLE ROW LEVEL SECURITY; ALTER TABLE search_documents FORCE ROW LEVEL SECURITY; CREATE POLICY tenant_isolation ON search_documents USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)");
+                try
+                {
+                    for (var i = 0; i < where.Length; i++)
+                    {
+                        var index = i;
+                        var before = await Time(5, () => Run(Before(index)));
+                        sqlRows.Add(string.Create(CultureInfo.InvariantCulture, $"| {where[i].Label} | {before.P50:F1} | {before.P95:F1} | {afters[i].P50:F1} | {afters[i].P95:F1} | {before.P50 / afters[i].P50:F0}× |"));
+                        Console.WriteLine(sqlRows[^1]);
                     }
-                    catch (NpgsqlException e)
+                }
+                finally
+                {
+                    await Run("DROP POLICY tenant_isolation ON search_documents; ALTER TABLE search_documents NO FORCE ROW LEVEL SECURITY; ALTER TABLE search_documents DISABLE ROW LEVEL SECURITY");
+                }
+
+                // Plans of today's statements (as the app role, no row-level security on search_documents).
+                for (var i = 0; i < where.Length; i++)
+                {
+                    var counted = (long?)await Run(First(i)) ?? 0;
+                    var statements = new List<(string What, string Sql)> { ("up to 1,001 matches: the count, and the page sorted from them", First(i)) };
+                    if (counted > 1000)
                     {
-                        plansText.AppendLine("(could not connect: " + e.Message + ")").AppendLine();
-                        continue;
+                        statements.Add(("> 1,000 matches: the page by walking the sort index", Page(i)));
                     }
 
-                    await using var _ = connection;
-                    await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, connection);
-                    await using var reader = await explain.ExecuteReaderAsync();
-                    while (await reader.ReadAsync())
+                    foreach (var (what, sql) in statements)
                     {
-                        plansText.AppendLine(reader.GetString(0));
-                    }
+                        plansText.AppendLine(CultureInfo.InvariantCulture, $"-- {where[i].Label}: {what}");
+                        await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, connection);
+                        await using var reader = await explain.ExecuteReaderAsync();
+                        while (await reader.ReadAsync())
+                        {
+                            plansText.AppendLine(reader.GetString(0));
+                        }
 
-                    plansText.AppendLine();
+                        plansText.AppendLine();
+                    }
                 }
             }
+
+            var loadAverage = File.Exists("/proc/loadavg") ? (await File.ReadAllTextAsync("/proc/loadavg")).Trim() : "n/a";
+            var memory = File.Exists("/proc/meminfo") ? (await File.ReadAllLinesAsync("/proc/meminfo"))[0].Replace("MemTotal:", string.Empty, StringComparison.Ordinal).Trim() : "n/a";
 
             md.AppendLine("# Search mirror benchmark");
             md.AppendLine();
             md.AppendLine(CultureInfo.InvariantCulture, $"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores shared with other work ({Environment.OSVersion}), .NET {Environment.Version}, PostgreSQL 15 and RabbitMQ 3.10 on 127.0.0.1.");
+            md.AppendLine(CultureInfo.InvariantCulture, $"Machine: `nproc` {Environment.ProcessorCount}, memory {memory}; load average at the end of the run (1/5/15 min, /proc/loadavg): {loadAverage}.");
             md.AppendLine("App in role `all` (web + outbox relay + consumers) and Jira simulator in this process (Kestrel on loopback), fresh database, own RabbitMQ vhost, Release build, PostgreSQL search engine.");
             md.AppendLine(CultureInfo.InvariantCulture, $"Command: `dotnet run -c Release --project bench/SearchMirror -- {organizations} {customers} {writeRate} {writeSeconds}`");
             md.AppendLine();
@@ -300,7 +356,18 @@ internal static class SearchMirrorBench
 
             md.AppendLine(CultureInfo.InvariantCulture, $"| before: `GET /api/customers?q=omer 000424` (the list endpoint's ILIKE) | | {oldList.Samples} | {oldList.P50:F1} | {oldList.P95:F1} | {oldList.P99:F1} | {oldList.P95 / baseline.P95:F1}× |");
             md.AppendLine();
-            md.AppendLine("Every search response includes the exact total (a count over the same conditions), which is what the broad queries pay for.");
+            md.AppendLine("Every search response counts its total up to 1,000 (beyond that: `total` 1,000 and `totalExact` false).");
+            md.AppendLine();
+            md.AppendLine("### Same run, SQL level: the previous engine's statements vs today's (ms, as the app role)");
+            md.AppendLine();
+            md.AppendLine("Before: page + exact count under the row-level-security policy search_documents had (restored for this measurement), 5 samples. After: today's statements without the policy (up to 1,001 matches, their count and the page sorted from them; beyond 1,000 matches also the page by the sort index), 20 samples.");
+            md.AppendLine();
+            md.AppendLine("| query | before p50 | before p95 | after p50 | after p95 | p50 before/after |");
+            md.AppendLine("|---|---|---|---|---|---|");
+            foreach (var row in sqlRows)
+            {
+                md.AppendLine(row);
+            }
             md.AppendLine();
             md.AppendLine("## Mirror lag (outbox row committed → applied to the index)");
             md.AppendLine();
@@ -311,7 +378,7 @@ internal static class SearchMirrorBench
             md.AppendLine(low.Row(lowLag));
             md.AppendLine(high.Row(highLag));
             md.AppendLine();
-            md.AppendLine("## Plans (EXPLAIN ANALYZE of the engine's statements, same data)");
+            md.AppendLine("## Plans (EXPLAIN (ANALYZE, BUFFERS) of the engine's statements as the app role, same data)");
             md.AppendLine();
             md.AppendLine("```");
             md.Append(plansText);
@@ -548,6 +615,8 @@ internal sealed class AppFactory(string databaseUrl, string secretsKey, string r
         {
             services.AddHttpClient(InstallKeyProvider.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => simulator.Server.CreateHandler());
             services.AddHttpClient("jira").ConfigurePrimaryHttpMessageHandler(() => simulator.Server.CreateHandler());
+            // The directory sync after install (JsmClient.HttpClientName): to the simulator, not DNS retries that flood the log.
+            services.AddHttpClient("jira-directory").ConfigurePrimaryHttpMessageHandler(() => simulator.Server.CreateHandler());
         });
     }
 }

@@ -26,8 +26,8 @@ export interface SearchFilter { field: string; op: 'equals' | 'contains'; value:
 export interface ViewDefinition { q: string | null; filters: SearchFilter[]; sort?: string | null; showRemoved: boolean; columns: string[] | null }
 /** An agent's saved directory view: theirs (mine), or one another agent shared. */
 export interface SavedView { id: string; entity: Entity; name: string; shared: boolean; mine: boolean; definition: ViewDefinition; createdAt: string; updatedAt: string }
-/** A directory search's page: the exact total, and how far behind PostgreSQL the search index is. */
-export interface SearchPage extends Page<RecordView> { total: number; freshness: { pendingChanges: number; lagSeconds: number; failedChanges: number } }
+/** A directory search's page: the total (counted up to 1,000; totalExact false: at least that many), and how far behind PostgreSQL the search index is. */
+export interface SearchPage extends Page<RecordView> { total: number; totalExact: boolean; freshness: { pendingChanges: number; lagSeconds: number; failedChanges: number } }
 export interface IssuePanel {
   people: { accountId: string; customer: RecordView | null }[];
   organizations: RecordView[]; customerFields: FieldView[]; organizationFields: FieldView[];

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using ConnectApp.Tests.Infrastructure;
 using JiraSimulator;
@@ -31,6 +32,7 @@ public sealed class SearchTests(ConnectAppFixture app, ElasticsearchApp elastics
         Assert.Empty(Names(await SearchAsync(agent, "customers", new { q = "nobody-matches-this" })));
         var all = await SearchAsync(agent, "customers", new { });
         Assert.Equal(3, all["total"]!.GetValue<long>());
+        Assert.True(all["totalExact"]!.GetValue<bool>());
         Assert.Equal(0, all["freshness"]!["pendingChanges"]!.GetValue<long>());
     }
 
@@ -146,7 +148,8 @@ public sealed class SearchTests(ConnectAppFixture app, ElasticsearchApp elastics
             do
             {
                 var page = await SearchAsync(agent, "organizations", new { sort, cursor, limit = 200 }, waitForMirror: false);
-                Assert.Equal(count, page["total"]!.GetValue<long>());
+                Assert.Equal(1000, page["total"]!.GetValue<long>()); // counted up to the cap: "1,000 or more"
+                Assert.False(page["totalExact"]!.GetValue<bool>());
                 foreach (var record in page["values"]!.AsArray())
                 {
                     Assert.True(seen.Add(record!["id"]!.GetValue<string>()), $"duplicate {record["id"]} on page {pages} sorted by {sort}");
@@ -200,18 +203,91 @@ public sealed class SearchTests(ConnectAppFixture app, ElasticsearchApp elastics
     [Fact]
     public async Task Search_NeverShowsAnotherSitesRecords_AndAnotherSitesIdsAre404()
     {
-        var (_, _, agentA) = await SiteAsync("postgres");
-        var (_, _, agentB) = await SiteAsync("postgres");
-        await CreateAsync(agentA, "organizations", new { jsmId = "1", name = "Shared Name" });
-        var orgB = await CreateAsync(agentB, "organizations", new { jsmId = "1", name = "Shared Name" });
-        var custB = await CreateAsync(agentB, "customers", new { accountId = "557058:b", name = "B", organizationIds = new[] { orgB["id"] } });
+        // search_documents has no row-level security (ADR 10): isolation rests on the engine's statement builder. Two
+        // sites hold identical-looking data; every kind of query of one site must answer with that site's records only.
+        var sites = new List<(HttpClient Agent, HashSet<string> Ids, string OrgId, string CustomerId)>();
+        for (var s = 0; s < 2; s++)
+        {
+            var (_, admin, agent) = await SiteAsync("postgres");
+            await CreateFieldAsync(admin, new { entity = "organization", key = "tier", label = "Tier", type = "select", options = new[] { "Gold", "Silver" } });
+            await CreateFieldAsync(admin, new { entity = "organization", key = "tags", label = "Tags", type = "multi-select", options = new[] { "vip", "beta" } });
+            await CreateFieldAsync(admin, new { entity = "organization", key = "active", label = "Active", type = "checkbox" });
+            await CreateFieldAsync(admin, new { entity = "organization", key = "seats", label = "Seats", type = "number" });
+            await CreateFieldAsync(admin, new { entity = "organization", key = "renewal", label = "Renewal", type = "date" });
+            await CreateFieldAsync(admin, new { entity = "organization", key = "motto", label = "Motto", type = "text" });
+            await CreateFieldAsync(admin, new { entity = "organization", key = "owner", label = "Owner", type = "user" });
+            var ids = new HashSet<string>();
+            string? orgId = null;
+            for (var i = 0; i < 3; i++)
+            {
+                var org = await CreateAsync(agent, "organizations", new
+                {
+                    jsmId = i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    name = $"Shared Name {i}",
+                    values = new { tier = "Gold", tags = new[] { "vip" }, active = true, seats = 10 + i, renewal = "2026-01-15", motto = "Same words", owner = "557058:same" },
+                });
+                ids.Add(org["id"]!.GetValue<string>());
+                orgId ??= org["id"]!.GetValue<string>();
+            }
 
-        var a = await SearchAsync(agentA, "organizations", new { q = "shared" });
-        Assert.Equal(1, a["total"]!.GetValue<long>());
-        Assert.NotEqual(orgB["id"]!.GetValue<string>(), a["values"]![0]!["id"]!.GetValue<string>());
-        Assert.Equal(0, (await SearchAsync(agentA, "customers", new { }))["total"]!.GetValue<long>());
-        await agentA.SendJsonAsync(HttpMethod.Post, "api/search/customers", new { organizationId = orgB["id"] }).ProblemAsync(HttpStatusCode.NotFound, "not_found");
-        await agentA.SendJsonAsync(HttpMethod.Post, "api/search/organizations", new { customerId = custB["id"] }).ProblemAsync(HttpStatusCode.NotFound, "not_found");
+            var customer = await CreateAsync(agent, "customers", new { accountId = "557058:same", name = "Same Person", email = "same@shared.example", organizationIds = new[] { orgId } });
+            ids.Add(customer["id"]!.GetValue<string>());
+            sites.Add((agent, ids, orgId!, customer["id"]!.GetValue<string>()));
+        }
+
+        var organizationQueries = new object[]
+        {
+            new { }, new { q = "shared" }, new { q = "Same words" },
+            new { filters = new[] { new { field = "tier", op = "equals", value = "Gold" } } },
+            new { filters = new[] { new { field = "tags", op = "in", values = new[] { "vip", "beta" } } } },
+            new { filters = new[] { new { field = "active", op = "equals", value = (object)true } } },
+            new { filters = new[] { new { field = "seats", op = "range", gte = (object)0 } } },
+            new { filters = new[] { new { field = "renewal", op = "range", lte = (object)"2026-12-31" } } },
+            new { filters = new[] { new { field = "motto", op = "contains", value = (object)"same" } } },
+            new { filters = new[] { new { field = "owner", op = "equals", value = (object)"557058:same" } } },
+            new { filters = new[] { new { field = "tier", op = "not-empty" } } },
+            new { sort = "-seats" }, new { sort = "-name" },
+        };
+        foreach (var (agent, ids, orgId, customerId) in sites)
+        {
+            foreach (var body in organizationQueries)
+            {
+                Assert.All(await AllPagesAsync(agent, "organizations", body), id => Assert.Contains(id, ids));
+                Assert.Equal(3, (await SearchAsync(agent, "organizations", body))["total"]!.GetValue<long>());
+            }
+
+            foreach (var body in new object[] { new { }, new { q = "same" }, new { q = "@shared.example" }, new { q = "557058:same" }, new { organizationId = orgId } })
+            {
+                Assert.Equal([customerId], await AllPagesAsync(agent, "customers", body));
+            }
+
+            Assert.Equal([orgId], await AllPagesAsync(agent, "organizations", new { customerId }));
+        }
+
+        var (agentA, _, _, _) = sites[0];
+        var (_, _, orgB, custB) = sites[1];
+        await agentA.SendJsonAsync(HttpMethod.Post, "api/search/customers", new { organizationId = orgB }).ProblemAsync(HttpStatusCode.NotFound, "not_found");
+        await agentA.SendJsonAsync(HttpMethod.Post, "api/search/organizations", new { customerId = custB }).ProblemAsync(HttpStatusCode.NotFound, "not_found");
+    }
+
+    /// <summary>Every hit's id, paging one record at a time with the cursor (so paging cannot cross into another site either).</summary>
+    private static async Task<List<string>> AllPagesAsync(HttpClient agent, string entity, object body)
+    {
+        var ids = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var request = JsonSerializer.SerializeToNode(body)!.AsObject();
+            request["limit"] = 1;
+            request["cursor"] = cursor;
+            var page = await SearchAsync(agent, entity, request);
+            ids.AddRange(page["values"]!.AsArray().Select(v => v!["id"]!.GetValue<string>()));
+            cursor = page["nextCursor"]?.GetValue<string>();
+            Assert.True(ids.Count < 10, "paging did not end");
+        }
+        while (cursor is not null);
+
+        return ids;
     }
 
     [Fact]
@@ -389,12 +465,25 @@ public sealed class SearchTests(ConnectAppFixture app, ElasticsearchApp elastics
         Assert.True(exit == 0, output);
         Assert.Contains($"reindex {site.ClientKey}: 1200/1200 records", output, StringComparison.Ordinal);
         Assert.DoesNotContain(other.ClientKey, output, StringComparison.Ordinal);
-        Assert.Equal(1200, (await SearchAsync(agent, "customers", new { }))["total"]!.GetValue<long>());
+        var indexed = await SearchAsync(agent, "customers", new { });
+        Assert.Equal(1000, indexed["total"]!.GetValue<long>()); // counted up to the cap
+        Assert.False(indexed["totalExact"]!.GetValue<bool>());
+        Assert.Equal(1200, await IndexedCountAsync(site));
         Assert.Equal(0, (await SearchAsync(app.As(other, SiteRole.Agent), "customers", new { }))["total"]!.GetValue<long>()); // only the site named
 
         var (unknown, unknownOutput) = await WorkerProcess.RunCommandAsync("reindex no-such-site", environment);
         Assert.Equal(1, unknown);
         Assert.Contains("no tenant matches 'no-such-site'", unknownOutput, StringComparison.Ordinal);
+    }
+
+    private async Task<long> IndexedCountAsync(SimulatedSite site)
+    {
+        var tenantId = (await TenantRows.FindAsync(app.DatabaseConnectionString, site.ClientKey))!.Id;
+        await using var connection = new Npgsql.NpgsqlConnection(app.DatabaseConnectionString);
+        await connection.OpenAsync();
+        await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM search_documents WHERE tenant_id = @t", connection);
+        count.Parameters.AddWithValue("t", tenantId);
+        return (long)(await count.ExecuteScalarAsync())!;
     }
 
     private async Task<(SimulatedSite Site, HttpClient Admin, HttpClient Agent)> SiteAsync(string engine)
@@ -434,7 +523,8 @@ public sealed class SearchTests(ConnectAppFixture app, ElasticsearchApp elastics
         while (true)
         {
             var page = await SearchAsync(agent, "organizations", new { limit = 1 }, waitForMirror: false);
-            if (page["freshness"]!["pendingChanges"]!.GetValue<long>() == 0 && page["total"]!.GetValue<long>() == expectedOrganizations)
+            if (page["freshness"]!["pendingChanges"]!.GetValue<long>() == 0 && page["total"]!.GetValue<long>() == Math.Min(expectedOrganizations, 1000)
+                && page["totalExact"]!.GetValue<bool>() == expectedOrganizations <= 1000)
             {
                 return;
             }

@@ -10,7 +10,7 @@ import Select from '@atlaskit/select';
 import { ApiError, type Entity, type FieldView, type HistoryEntry, type ImportError, type ImportJob, type Page, type RecordView, type SavedView, type SearchFilter, type SearchPage, type ViewDefinition } from '../api';
 
 /** A page of the plain list, or of a search (which also says its total and the index's freshness). */
-type DirectoryPage = Page<RecordView> & Partial<Pick<SearchPage, 'total' | 'freshness'>>;
+type DirectoryPage = Page<RecordView> & Partial<Pick<SearchPage, 'total' | 'totalExact' | 'freshness'>>;
 import { FieldInput } from '../components/FieldInput';
 import { OrganizationPicker, type OrganizationOption } from '../components/OrganizationPicker';
 import { Empty, ErrorMessage, Loading, subtle, Unlicensed, useLoad } from '../components/common';
@@ -131,7 +131,7 @@ function EntityDirectory({ api, entity }: { api: PageContext['api']; entity: Ent
       )}
       {page.data?.freshness && (
         <p style={subtle} data-testid="search-summary">
-          {page.data.total} {noun} · {page.data.freshness.pendingChanges === 0 ? 'search index up to date' : `search index ${Math.ceil(page.data.freshness.lagSeconds)} s behind`}
+          {page.data.total}{page.data.totalExact === false ? '+' : ''} {noun} · {page.data.freshness.pendingChanges === 0 ? 'search index up to date' : `search index ${Math.ceil(page.data.freshness.lagSeconds)} s behind`}
           {page.data.freshness.failedChanges > 0 && ` · ${page.data.freshness.failedChanges} change(s) could not be indexed; a site admin can rebuild the index`}
         </p>
       )}

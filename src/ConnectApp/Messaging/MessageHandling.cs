@@ -17,6 +17,11 @@ internal readonly record struct HandlerResult(HandlerOutcome Outcome, string? Re
 {
     public static HandlerResult Success { get; } = new(HandlerOutcome.Success, null);
 
+    /// <summary>Done, and the handler already marked the outbox row applied in its own transaction (the listener need not).</summary>
+    public static HandlerResult SuccessOutboxMarked { get; } = new(HandlerOutcome.Success, null) { OutboxMarked = true };
+
+    public bool OutboxMarked { get; private init; }
+
     public static HandlerResult Retry(string reason) => new(HandlerOutcome.Retry, reason);
 
     public static HandlerResult Reject(string reason) => new(HandlerOutcome.Reject, reason);

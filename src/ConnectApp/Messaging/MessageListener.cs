@@ -103,7 +103,7 @@ internal sealed class MessageListener(QueueSpec queue, IServiceScopeFactory scop
         {
             if (result.Outcome == HandlerOutcome.Success)
             {
-                if (outboxId is { } applied)
+                if (outboxId is { } applied && !result.OutboxMarked)
                 {
                     await MarkAppliedAsync(applied, stoppingToken);
                 }

@@ -126,6 +126,13 @@ internal sealed class OutboxRelay(NpgsqlDataSource dataSource, RabbitMqConnectio
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
+    /// <summary>
+    /// Types whose consumers do not depend on commit order, published as soon as they are committed instead of waiting
+    /// for older transactions: the mirror re-reads the record's current state and its index refuses an older version
+    /// (ADR 9), so a change that overtakes another can only write the current state; field.changed is a no-op.
+    /// </summary>
+    internal static readonly string[] Unordered = [RecordChanged.Type, FieldChanged.Type];
+
     private sealed record Row(long Id, Guid TenantId, string Type, byte[] Payload, DateTimeOffset CreatedAt);
 
     private static async Task<int> PublishBatchAsync(NpgsqlConnection connection, IChannel channel, OutboxOptions settings, CancellationToken cancellationToken)
@@ -133,14 +140,26 @@ internal sealed class OutboxRelay(NpgsqlDataSource dataSource, RabbitMqConnectio
         var rows = new List<Row>(settings.BatchSize);
         await using (var select = new NpgsqlCommand(
             """
+            WITH horizon AS (
+                -- The oldest transaction still running that may have written outbox rows: every in-progress transaction
+                -- of the snapshot except those that pg_stat_activity shows running in another database of the shared
+                -- server (their rows cannot be here). One that ended between the snapshot and this read counts as ours
+                -- (held back a round, never overtaken). None running: the snapshot's xmax.
+                SELECT coalesce(
+                    (SELECT min(x::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) x
+                     WHERE (x::text::bigint % 4294967296) NOT IN (
+                         SELECT a.backend_xid::text::bigint FROM pg_stat_activity a
+                         WHERE a.datname IS DISTINCT FROM current_database() AND a.backend_xid IS NOT NULL)),
+                    (pg_snapshot_xmax(pg_current_snapshot())::text)::bigint) AS xid)
             SELECT id, tenant_id, type, payload::text, created_at FROM outbox_messages
             WHERE sent_at IS NULL
-              AND (transaction_id < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint OR created_at < clock_timestamp() - @wait)
+              AND (type = ANY(@unordered) OR transaction_id < (SELECT xid FROM horizon) OR created_at < clock_timestamp() - @wait)
             ORDER BY transaction_id, id
             LIMIT @limit
             """, connection))
         {
             select.Parameters.AddWithValue("wait", settings.MaxOrderingWait);
+            select.Parameters.AddWithValue("unordered", Unordered);
             select.Parameters.AddWithValue("limit", settings.BatchSize);
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
@@ -172,7 +191,8 @@ internal sealed class OutboxRelay(NpgsqlDataSource dataSource, RabbitMqConnectio
 
         await Task.WhenAll(confirms);
 
-        await using (var mark = new NpgsqlCommand("UPDATE outbox_messages SET sent_at = clock_timestamp() WHERE id = ANY(@ids)", connection))
+        // One timestamp for the batch (the statement's): the rows were published in order, together.
+        await using (var mark = new NpgsqlCommand("UPDATE outbox_messages SET sent_at = now() WHERE id = ANY(@ids)", connection))
         {
             mark.Parameters.AddWithValue("ids", rows.Select(r => r.Id).ToArray());
             await mark.ExecuteNonQueryAsync(cancellationToken);

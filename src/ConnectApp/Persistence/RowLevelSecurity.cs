@@ -18,8 +18,11 @@ internal static class RowLevelSecurity
     /// Tables with a <c>tenant_id</c> that deliberately get no row-level security, because a process must read them
     /// across tenants before it knows which tenant to act for. Each holds ids only, never tenant data; the work they
     /// point to runs under its tenant. <c>outbox_messages</c>: the relay publishes every tenant's messages (docs/adr/0006, 0009).
+    /// <c>search_documents</c> is the other kind of exemption (docs/adr/0010): a derived copy of records (the system of
+    /// record stays under row-level security) whose GIN indexes PostgreSQL will not use under a policy; the search
+    /// engine's single statement builder (PostgresSearchIndex.TenantSql) puts <c>tenant_id = @tenant</c> in every statement.
     /// </summary>
-    public static readonly string[] SystemTables = ["outbox_messages"];
+    public static readonly string[] SystemTables = ["outbox_messages", "search_documents"];
 
     public static async Task ApplyAsync(DbContext db, CancellationToken cancellationToken)
     {

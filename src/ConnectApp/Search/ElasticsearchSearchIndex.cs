@@ -194,7 +194,7 @@ internal sealed class ElasticsearchSearchIndex(HttpClient http, IOptions<SearchO
         var body = new JsonObject
         {
             ["size"] = query.Limit + 1,
-            ["track_total_hits"] = true,
+            ["track_total_hits"] = SearchResult.TotalCap, // counted up to the cap; beyond it hits.total.relation is "gte"
             ["query"] = new JsonObject { ["bool"] = new JsonObject { ["filter"] = filter, ["must_not"] = mustNot } },
             ["sort"] = new JsonArray(sortField, new JsonObject { ["record_id"] = order }),
         };
@@ -214,9 +214,9 @@ internal sealed class ElasticsearchSearchIndex(HttpClient http, IOptions<SearchO
                 s["source_values"]?.DeepClone().AsObject() ?? [], s["version"]!.GetValue<int>(), s["updated_at"]!.GetValue<DateTimeOffset>(), string.Empty);
             return new SearchHit(record, h["sort"]![0]?.DeepClone());
         }).ToList();
-        var total = result["hits"]!["total"]!["value"]!.GetValue<long>();
+        var total = result["hits"]!["total"]!;
         var more = hits.Count > query.Limit;
-        return new SearchResult(total, more ? hits.GetRange(0, query.Limit) : hits, more);
+        return new SearchResult(total["value"]!.GetValue<long>(), total["relation"]?.GetValue<string>() != "gte", more ? hits.GetRange(0, query.Limit) : hits, more);
     }
 
     private static (JsonObject Clause, bool Negate) Clause(SearchFilter f)

@@ -71,4 +71,11 @@ internal sealed record SearchQuery(
 
 internal sealed record SearchHit(IndexedRecord Record, JsonNode? SortKey);
 
-internal sealed record SearchResult(long Total, IReadOnlyList<SearchHit> Hits, bool HasMore);
+/// <summary>
+/// <see cref="Total"/>: the number of matches, counted up to <see cref="TotalCap"/>; when there are more,
+/// <see cref="TotalExact"/> is false and the total is the cap (a lower bound), as Elasticsearch's track_total_hits does.
+/// </summary>
+internal sealed record SearchResult(long Total, bool TotalExact, IReadOnlyList<SearchHit> Hits, bool HasMore)
+{
+    public const int TotalCap = 1_000;
+}

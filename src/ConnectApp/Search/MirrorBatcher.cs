@@ -1,14 +1,17 @@
 using System.Threading.Channels;
 using ConnectApp.Persistence;
+using Microsoft.EntityFrameworkCore;
 
 namespace ConnectApp.Search;
 
 /// <summary>
-/// Gathers the record changes that the mirror's concurrent deliveries are handling at the same moment and applies them
-/// together: one read of the records, one upsert statement per tenant, instead of a round of queries per message. Each
-/// delivery still gets its own result (and is acked, retried or dead-lettered on its own by the listener); a batch that
-/// fails fails every delivery in it, which the listener retries. Nothing waits for a batch to fill: whatever is queued
-/// when the previous batch ends is the next batch.
+/// Gathers the record changes that the mirror's concurrent deliveries (up to the prefetch) are handling at the same
+/// moment and applies them together, per tenant in one transaction: the documents built from PostgreSQL and upserted,
+/// and the outbox rows marked applied (the PostgreSQL engine does both in one statement; another engine reads the
+/// records, writes the index, then marks the rows in one UPDATE). Each delivery still gets its own result and is acked
+/// after the commit, or retried and dead-lettered on its own by the listener: a batch that fails is applied again one
+/// change at a time, so one bad change fails alone. Nothing waits for a batch to fill: whatever is queued when the
+/// previous batch ends is the next batch.
 /// </summary>
 internal sealed class MirrorBatcher(IServiceScopeFactory scopes, ILogger<MirrorBatcher> logger) : IAsyncDisposable
 {
@@ -19,17 +22,20 @@ internal sealed class MirrorBatcher(IServiceScopeFactory scopes, ILogger<MirrorB
     private Task? _loop;
     private readonly Lock _start = new();
 
-    private sealed record Request(Guid TenantId, Guid RecordId, TaskCompletionSource Done);
+    private sealed record Request(Guid TenantId, Guid RecordId, long? OutboxId, TaskCompletionSource Done);
 
-    /// <summary>Completes when the record's document matches PostgreSQL (or the document is gone with the record).</summary>
-    public Task ApplyAsync(Guid tenantId, Guid recordId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Completes when the record's document matches PostgreSQL (or the document is gone with the record) and the
+    /// outbox row <paramref name="outboxId"/> (if any) is marked applied in the same transaction.
+    /// </summary>
+    public Task ApplyAsync(Guid tenantId, Guid recordId, long? outboxId, CancellationToken cancellationToken)
     {
         lock (_start)
         {
             _loop ??= Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
         }
 
-        var request = new Request(tenantId, recordId, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var request = new Request(tenantId, recordId, outboxId, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(request))
         {
             throw new InvalidOperationException("The mirror batcher has stopped.");
@@ -54,30 +60,63 @@ internal sealed class MirrorBatcher(IServiceScopeFactory scopes, ILogger<MirrorB
                 var requests = tenant.ToList();
                 try
                 {
-                    await ApplyTenantAsync(tenant.Key, requests.Select(r => r.RecordId).Distinct().ToList(), stoppingToken);
+                    await ApplyTenantAsync(tenant.Key, requests, stoppingToken);
                     requests.ForEach(r => r.Done.TrySetResult());
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
-                    logger.LogWarning(e, "Mirror batch of {Count} change(s) for tenant {TenantId} failed", requests.Count, tenant.Key);
-                    requests.ForEach(r => r.Done.TrySetException(e));
+                    if (requests.Count == 1)
+                    {
+                        requests[0].Done.TrySetException(e);
+                        continue;
+                    }
+
+                    // Isolate the bad change: each alone, so only the one that fails again is retried (and dead-lettered).
+                    logger.LogWarning(e, "Mirror batch of {Count} change(s) for tenant {TenantId} failed; applying them one at a time", requests.Count, tenant.Key);
+                    foreach (var request in requests)
+                    {
+                        try
+                        {
+                            await ApplyTenantAsync(tenant.Key, [request], stoppingToken);
+                            request.Done.TrySetResult();
+                        }
+                        catch (Exception single) when (single is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                        {
+                            request.Done.TrySetException(single);
+                        }
+                    }
                 }
             }
         }
     }
 
-    private async Task ApplyTenantAsync(Guid tenantId, List<Guid> recordIds, CancellationToken cancellationToken)
+    private async Task ApplyTenantAsync(Guid tenantId, List<Request> requests, CancellationToken cancellationToken)
     {
+        var recordIds = requests.Select(r => r.RecordId).Distinct().ToList();
+        var outboxIds = requests.Where(r => r.OutboxId is not null).Select(r => r.OutboxId!.Value).ToList();
         await using var scope = scopes.CreateAsyncScope();
+        var index = scope.ServiceProvider.GetRequiredService<ISearchIndex>();
+        if (index is PostgresSearchIndex postgres)
+        {
+            await postgres.ApplyFromRecordsAsync(tenantId, recordIds, outboxIds, cancellationToken);
+            return;
+        }
+
         scope.ServiceProvider.GetRequiredService<TenantScope>().Enter(tenantId);
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var index = scope.ServiceProvider.GetRequiredService<ISearchIndex>();
         var documents = await SearchDocuments.LoadAsync(db, recordIds, cancellationToken);
         await index.UpsertAsync(tenantId, documents, cancellationToken);
         foreach (var gone in recordIds.Except(documents.Select(d => d.RecordId)))
         {
             await index.DeleteAsync(tenantId, gone, cancellationToken);
             logger.LogInformation("Record {RecordId} is gone (or removed from JSM); its document was removed", gone);
+        }
+
+        if (outboxIds.Count > 0)
+        {
+            await db.Database.ExecuteSqlAsync(
+                $"UPDATE outbox_messages SET applied_at = clock_timestamp() WHERE id = ANY({outboxIds.ToArray()}) AND tenant_id = {tenantId} AND applied_at IS NULL",
+                cancellationToken);
         }
     }
 

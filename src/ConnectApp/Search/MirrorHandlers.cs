@@ -33,9 +33,10 @@ internal sealed class RecordChangedHandler(MirrorBatcher batcher) : IMessageHand
             return HandlerResult.Reject("record.changed.v1 without a record id, or for another tenant than its header says.");
         }
 
-        // Applied together with the other deliveries in flight (MirrorBatcher); the result is still this message's own.
-        await batcher.ApplyAsync(message.TenantId, message.RecordId, cancellationToken);
-        return HandlerResult.Success;
+        // Applied together with the other deliveries in flight (MirrorBatcher), which also marks the outbox row applied
+        // in the same transaction; the result is still this message's own.
+        await batcher.ApplyAsync(message.TenantId, message.RecordId, context.OutboxId, cancellationToken);
+        return HandlerResult.SuccessOutboxMarked;
     }
 }
 

@@ -75,6 +75,9 @@ internal sealed class SearchReindexer(AppDbContext db, ISearchIndex index, TimeP
 {
     public const int BatchSize = 2000;
 
+    /// <summary>Records per statement when PostgreSQL builds the documents itself (the PostgreSQL engine).</summary>
+    public const int SqlBatchSize = 5000;
+
     public async Task RunAsync(Guid runId, Action<SearchReindexRun>? progress, CancellationToken cancellationToken)
     {
         var run = await db.Set<SearchReindexRun>().SingleOrDefaultAsync(r => r.Id == runId, cancellationToken);
@@ -94,6 +97,24 @@ internal sealed class SearchReindexer(AppDbContext db, ISearchIndex index, TimeP
         while (true)
         {
             var after = run.LastRecordId ?? Guid.Empty;
+            if (index is PostgresSearchIndex postgres)
+            {
+                // PostgreSQL builds and upserts the documents itself, one statement per batch (no round trip of the rows).
+                var (count, last) = await postgres.ReindexBatchAsync(run.TenantId, after, SqlBatchSize, cancellationToken);
+                if (count == 0)
+                {
+                    break;
+                }
+
+                run.Done += count;
+                run.Total = Math.Max(run.Total, run.Done);
+                run.LastRecordId = last;
+                run.UpdatedAt = time.GetUtcNow();
+                await db.SaveChangesAsync(cancellationToken);
+                progress?.Invoke(run);
+                continue;
+            }
+
             var batch = await db.Set<Record>().AsNoTracking().Where(r => r.Id.CompareTo(after) > 0).OrderBy(r => r.Id).Take(BatchSize).ToListAsync(cancellationToken);
             if (batch.Count == 0)
             {

@@ -44,7 +44,13 @@ internal static class SearchApi
     /// </summary>
     public sealed record Freshness(long PendingChanges, double LagSeconds, DateTimeOffset? OldestPendingAt, long FailedChanges);
 
-    public sealed record SearchPage(long Total, IReadOnlyList<RecordView> Values, string? NextCursor, Freshness Freshness);
+    /// <summary>
+    /// <c>total</c>: the number of matches, counted up to 1,000 (<see cref="SearchResult.TotalCap"/>); <c>totalExact</c>
+    /// false means there are more and <c>total</c> is a lower bound (show "1,000+").
+    /// </summary>
+    public sealed record SearchPage(long Total, bool TotalExact, IReadOnlyList<RecordView> Values, string? NextCursor, Freshness Freshness);
+
+    private const string TotalDescription = " The answer's total counts matches up to 1,000: beyond that, total is 1,000 and totalExact is false (a lower bound).";
 
     public static IEndpointRouteBuilder MapSearchEndpoints(IEndpointRouteBuilder app)
     {
@@ -53,11 +59,11 @@ internal static class SearchApi
         search.MapPost("/organizations", (SearchRequest body, Caller caller, AppDbContext db, ISearchIndex index, TimeProvider time, CancellationToken ct) =>
                 SearchAsync(RecordEntity.Organization, body, caller, db, index, time, ct))
             .WithSummary("Search organizations")
-            .WithDescription("""Example: {"q": "acme", "filters": [{"field": "tier", "op": "in", "values": ["Gold", "Silver"]}, {"field": "seats", "op": "range", "gte": 10}], "sort": "-seats", "limit": 50}""");
+            .WithDescription("""Example: {"q": "acme", "filters": [{"field": "tier", "op": "in", "values": ["Gold", "Silver"]}, {"field": "seats", "op": "range", "gte": 10}], "sort": "-seats", "limit": 50}""" + TotalDescription);
         search.MapPost("/customers", (SearchRequest body, Caller caller, AppDbContext db, ISearchIndex index, TimeProvider time, CancellationToken ct) =>
                 SearchAsync(RecordEntity.Customer, body, caller, db, index, time, ct))
             .WithSummary("Search customers")
-            .WithDescription("""Example: {"q": "@example.com", "organizationId": "…", "filters": [{"field": "vip", "op": "equals", "value": true}, {"field": "renewal", "op": "range", "gte": "2026-01-01", "lt": "2027-01-01"}]}""");
+            .WithDescription("""Example: {"q": "@example.com", "organizationId": "…", "filters": [{"field": "vip", "op": "equals", "value": true}, {"field": "renewal", "op": "range", "gte": "2026-01-01", "lt": "2027-01-01"}]}""" + TotalDescription);
         return app;
     }
 
@@ -112,7 +118,7 @@ internal static class SearchApi
         var result = await index.SearchAsync(query, ct);
         var values = result.Hits.Select(h => RecordView.From(ToRecord(caller.TenantId, h.Record), catalog, caller.Role, entity == RecordEntity.Customer ? h.Record.OrganizationIds : null)).ToList();
         var next = result.HasMore ? EncodeCursor(result.Hits[^1], body.Sort ?? "name") : null;
-        return TypedResults.Ok(new SearchPage(result.Total, values, next, freshness));
+        return TypedResults.Ok(new SearchPage(result.Total, result.TotalExact, values, next, freshness));
     }
 
     /// <summary>The oldest change of the tenant's records that the mirror has not applied yet.</summary>
