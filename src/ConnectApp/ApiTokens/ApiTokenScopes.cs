@@ -17,9 +17,10 @@ internal static class ApiTokenScopes
 
     public static readonly IReadOnlyList<string> All = [Read, Write];
 
-    // Never, whatever the scopes: managing the app (and its tokens) needs a Jira admin in person, and the portal
-    // answers for a customer's own account, which a token does not have.
-    private static readonly string[] Closed = ["/api/admin", "/api/portal"];
+    // Never, whatever the scopes: managing the app (and its tokens) needs a Jira admin in person; the portal answers
+    // for a customer's own account, and saved views and column choices (/api/views, /api/me) belong to an agent's
+    // account, which a token does not have.
+    private static readonly string[] Closed = ["/api/admin", "/api/portal", "/api/views", "/api/me"];
 
     private static readonly (string Method, string Path, string Scope)[] Open =
     [
@@ -65,7 +66,7 @@ internal static class ApiTokenScopes
     {
         if (Closed.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)))
         {
-            return ApiTokenProblems.NotAllowed.Problem("API tokens cannot call admin or portal endpoints.");
+            return ApiTokenProblems.NotAllowed.Problem("API tokens cannot call admin, portal or personal (saved views, columns) endpoints.");
         }
 
         var rule = Open.FirstOrDefault(r => HttpMethods.Equals(r.Method, method) && path.StartsWithSegments(r.Path, StringComparison.OrdinalIgnoreCase));
