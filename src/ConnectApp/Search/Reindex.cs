@@ -97,39 +97,17 @@ internal sealed class SearchReindexer(AppDbContext db, ISearchIndex index, TimeP
         while (true)
         {
             var after = run.LastRecordId ?? Guid.Empty;
-            if (index is PostgresSearchIndex postgres)
-            {
-                // PostgreSQL builds and upserts the documents itself, one statement per batch (no round trip of the rows).
-                var (count, last) = await postgres.ReindexBatchAsync(run.TenantId, after, SqlBatchSize, cancellationToken);
-                if (count == 0)
-                {
-                    break;
-                }
-
-                run.Done += count;
-                run.Total = Math.Max(run.Total, run.Done);
-                run.LastRecordId = last;
-                run.UpdatedAt = time.GetUtcNow();
-                await db.SaveChangesAsync(cancellationToken);
-                progress?.Invoke(run);
-                continue;
-            }
-
-            var batch = await db.Set<Record>().AsNoTracking().Where(r => r.Id.CompareTo(after) > 0).OrderBy(r => r.Id).Take(BatchSize).ToListAsync(cancellationToken);
-            if (batch.Count == 0)
+            var (count, last) = index is PostgresSearchIndex postgres
+                ? await postgres.ReindexBatchAsync(run.TenantId, after, SqlBatchSize, cancellationToken) // PostgreSQL builds and upserts the documents itself: no round trip of the rows
+                : await IndexBatchAsync(run.TenantId, after, cancellationToken);
+            if (count == 0)
             {
                 break;
             }
 
-            await index.UpsertAsync(run.TenantId, await SearchDocuments.BuildAsync(db, batch.Where(r => r.RemovedAt is null).ToList(), cancellationToken), cancellationToken);
-            foreach (var removed in batch.Where(r => r.RemovedAt is not null))
-            {
-                await index.DeleteAsync(run.TenantId, removed.Id, cancellationToken); // gone from JSM: not searchable (as the mirror does)
-            }
-
-            run.Done += batch.Count;
+            run.Done += count;
             run.Total = Math.Max(run.Total, run.Done);
-            run.LastRecordId = batch[^1].Id;
+            run.LastRecordId = last;
             run.UpdatedAt = time.GetUtcNow();
             await db.SaveChangesAsync(cancellationToken);
             progress?.Invoke(run);
@@ -143,6 +121,24 @@ internal sealed class SearchReindexer(AppDbContext db, ISearchIndex index, TimeP
         await db.SaveChangesAsync(cancellationToken);
         progress?.Invoke(run);
         logger.LogInformation("Reindex {RunId} of tenant {TenantId}: {Done} records", run.Id, run.TenantId, run.Done);
+    }
+
+    /// <summary>The next batch of records after <paramref name="after"/>, read here and written to the index (another engine than PostgreSQL).</summary>
+    private async Task<(int Count, Guid? LastId)> IndexBatchAsync(Guid tenantId, Guid after, CancellationToken cancellationToken)
+    {
+        var batch = await db.Set<Record>().AsNoTracking().Where(r => r.Id.CompareTo(after) > 0).OrderBy(r => r.Id).Take(BatchSize).ToListAsync(cancellationToken);
+        if (batch.Count == 0)
+        {
+            return (0, null);
+        }
+
+        await index.UpsertAsync(tenantId, await SearchDocuments.BuildAsync(db, batch.Where(r => r.RemovedAt is null).ToList(), cancellationToken), cancellationToken);
+        foreach (var removed in batch.Where(r => r.RemovedAt is not null))
+        {
+            await index.DeleteAsync(tenantId, removed.Id, cancellationToken); // gone from JSM: not searchable (as the mirror does)
+        }
+
+        return (batch.Count, batch[^1].Id);
     }
 
     public async Task FailAsync(Guid runId, string error, CancellationToken cancellationToken)
