@@ -62,7 +62,7 @@ internal static class ViewsApi
             .WithSummary("Choose the customer directory's columns (field keys, in order)").Problems(CommonProblems.ValidationFailed);
     }
 
-    private static async Task<Ok<List<ViewItem>>> ListAsync(string? entity, Caller caller, AppDbContext db, IOptions<JsonOptions> json, CancellationToken ct)
+    private static async Task<Ok<List<ViewItem>>> ListAsync(string? entity, Caller caller, AppDbContext db, FieldCatalogCache catalogCache, IOptions<JsonOptions> json, CancellationToken ct)
     {
         var person = Person(caller);
         RecordEntity? only = entity switch
@@ -75,7 +75,7 @@ internal static class ViewsApi
         var rows = await db.Set<SavedView>().AsNoTracking()
             .Where(v => (v.OwnerAccountId == person || v.Shared) && (only == null || v.Entity == only))
             .OrderBy(v => v.Entity).ThenBy(v => v.Name).ThenBy(v => v.Id).ToListAsync(ct);
-        var catalogs = await FieldCatalog.LoadBothAsync(db, ct);
+        var catalogs = await catalogCache.GetBothAsync(caller.TenantId, db, ct); // reads: the agents' cached catalogs (saves check against fresh ones)
         return TypedResults.Ok(rows.Select(v => Item(v, person, v.Entity == RecordEntity.Organization ? catalogs.Organization : catalogs.Customer, json.Value.SerializerOptions)).ToList());
     }
 
@@ -138,11 +138,11 @@ internal static class ViewsApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<ColumnChoice>> ColumnsAsync(Caller caller, AppDbContext db, CancellationToken ct)
+    private static async Task<Ok<ColumnChoice>> ColumnsAsync(Caller caller, AppDbContext db, FieldCatalogCache catalogCache, CancellationToken ct)
     {
         var person = Person(caller);
         var rows = await db.Set<DirectoryColumns>().AsNoTracking().Where(c => c.AccountId == person).ToListAsync(ct);
-        var catalogs = await FieldCatalog.LoadBothAsync(db, ct);
+        var catalogs = await catalogCache.GetBothAsync(caller.TenantId, db, ct); // reads: the agents' cached catalogs (saves check against fresh ones)
         IReadOnlyList<string>? Of(RecordEntity entity, FieldCatalog catalog) =>
             rows.SingleOrDefault(r => r.Entity == entity) is { } row ? Current(JsonSerializer.Deserialize<List<string>>(row.ColumnsJson) ?? [], catalog) : null;
         return TypedResults.Ok(new ColumnChoice(Of(RecordEntity.Organization, catalogs.Organization), Of(RecordEntity.Customer, catalogs.Customer)));
