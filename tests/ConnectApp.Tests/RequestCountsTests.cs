@@ -78,7 +78,9 @@ public sealed class RequestCountsTests(ConnectAppFixture app)
         Assert.Equal("Rita Reporter", panel["people"]![0]!["customer"]!["name"]!.GetValue<string>());
     }
 
-    private async Task<(SimulatedSite Site, HttpClient Agent, string AcmeId)> SiteWithReporterAsync()
+    private Task<(SimulatedSite Site, HttpClient Agent, string AcmeId)> SiteWithReporterAsync() => SiteWithReporterAsync(app);
+
+    internal static async Task<(SimulatedSite Site, HttpClient Agent, string AcmeId)> SiteWithReporterAsync(ConnectAppFixture app)
     {
         var site = await app.InstallSiteAsync();
         var agent = app.As(site, SiteRole.Agent);
@@ -86,5 +88,41 @@ public sealed class RequestCountsTests(ConnectAppFixture app)
         await agent.SendJsonAsync(HttpMethod.Post, "api/customers", new { accountId = Reporter, name = "Rita Reporter", organizationIds = new[] { acme["id"]!.GetValue<string>() } })
             .OkJsonAsync(HttpStatusCode.Created);
         return (site, agent, acme["id"]!.GetValue<string>());
+    }
+}
+
+/// <summary>An app of its own on a fake clock, so a count can go stale without waiting a minute.</summary>
+public sealed class RequestCountsClockApp() : RetentionAppBase(new Dictionary<string, string>());
+
+public sealed class StaleRequestCountsTests(RequestCountsClockApp fixture) : IClassFixture<RequestCountsClockApp>
+{
+    private const string Reporter = "557058:rita-reporter";
+
+    [Fact]
+    public async Task IssuePanel_ShowsAStaleCountAtOnce_WhileOneCallRefreshesIt()
+    {
+        var (site, agent, _) = await RequestCountsTests.SiteWithReporterAsync(fixture.App);
+        site.Issues.Add(Reporter, [], "new");
+        var first = await agent.GetAsync($"api/issue-panel?reporter={Reporter}").OkJsonAsync();
+        Assert.Equal(1, first["requestCounts"]!["reporter"]!["open"]!.GetValue<long>());
+        var calls = site.Issues.CountCalls;
+
+        // Past the cache time (60 s), with Jira now slower than the panel's budget: the panel does not wait for it.
+        site.Issues.Add(Reporter, [], "new");
+        site.Issues.SearchLatency = TimeSpan.FromSeconds(3);
+        fixture.Clock.Advance(TimeSpan.FromSeconds(61));
+        var clock = Stopwatch.StartNew();
+        var stale = await agent.GetAsync($"api/issue-panel?reporter={Reporter}").OkJsonAsync();
+        clock.Stop();
+        Assert.True(stale["requestCounts"]!["available"]!.GetValue<bool>(), stale["requestCounts"]!.ToJsonString());
+        Assert.Equal(1, stale["requestCounts"]!["reporter"]!["open"]!.GetValue<long>());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), $"the panel waited {clock.Elapsed.TotalMilliseconds:F0} ms for a refresh");
+
+        // One refresh per count, however many looks meanwhile; then the new count.
+        await agent.GetAsync($"api/issue-panel?reporter={Reporter}").OkJsonAsync();
+        await TenantTableCounts.WaitAsync(
+            async () => (await agent.GetAsync($"api/issue-panel?reporter={Reporter}").OkJsonAsync())["requestCounts"]!["reporter"]!["open"]!.GetValue<long>() == 2,
+            TimeSpan.FromSeconds(20), "the refreshed count");
+        Assert.Equal(2 * calls, site.Issues.CountCalls); // each of the reporter's and organization's counts refreshed once
     }
 }

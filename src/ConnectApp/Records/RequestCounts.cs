@@ -23,7 +23,7 @@ internal sealed record RequestCounts(bool Available, string? Reason, RequestCoun
 
 /// <summary>
 /// <c>REQUEST_COUNTS_TIMEOUT_MS</c> (default 1500): how long the issue panel waits for Jira's counts in all.
-/// <c>REQUEST_COUNTS_CACHE_SECONDS</c> (default 60): how long a count is reused (per site and query).
+/// <c>REQUEST_COUNTS_CACHE_SECONDS</c> (default 60): how long a count is fresh (per site and query); for as long again it is served stale while it is refreshed.
 /// </summary>
 internal sealed class RequestCountsOptions
 {
@@ -64,9 +64,11 @@ internal sealed class RequestCountsOptionsValidator : IValidateOptions<RequestCo
 /// for JSM organizations ("Group customers in organizations", 2016: "search for requests shared with an organization
 /// with JQL: Organizations = ..."). Every count is cached briefly per site and query; the panel waits for them at most
 /// REQUEST_COUNTS_TIMEOUT_MS in all, after which it answers without them — the calls still under way go on (bounded by
-/// the Jira client's own timeout) and fill the cache for the next look.
+/// the Jira client's own timeout) and fill the cache for the next look. A count gone stale is served once more while
+/// one call refreshes it in the background, so a panel never waits for Jira just because a count expired (under load,
+/// every panel of a site waited for the refresh: p99 731 ms at 50 connections, bench 2026-11-24 17:26).
 /// </summary>
-internal sealed class RequestCounter(JiraClient jira, IMemoryCache cache, IOptions<RequestCountsOptions> options, ILogger<RequestCounter> logger)
+internal sealed class RequestCounter(JiraClient jira, IMemoryCache cache, IOptions<RequestCountsOptions> options, TimeProvider time, ILogger<RequestCounter> logger)
 {
     /// <summary>At most this many of the reporter's organizations are counted (two calls each).</summary>
     public const int MaxOrganizations = 10;
@@ -85,8 +87,8 @@ internal sealed class RequestCounter(JiraClient jira, IMemoryCache cache, IOptio
         var settings = options.Value;
         var tasks = queries.Select(q => CachedCountAsync(tenant, tenantId, q, settings.CacheFor)).ToList();
         var all = Task.WhenAll(tasks);
-        var finished = await Task.WhenAny(all, Task.Delay(settings.Timeout, cancellationToken));
-        if (finished != all)
+        // Usually every count comes from the cache, already complete: no timer then.
+        if (!all.IsCompleted && await Task.WhenAny(all, Task.Delay(settings.Timeout, cancellationToken)) != all)
         {
             cancellationToken.ThrowIfCancellationRequested();
             logger.LogInformation("Request counts of tenant {TenantId} not ready after {Timeout} ms; the panel answers without them", tenantId, settings.Timeout.TotalMilliseconds);
@@ -110,20 +112,64 @@ internal sealed class RequestCounter(JiraClient jira, IMemoryCache cache, IOptio
     private Task<long> CachedCountAsync(ConnectTenant tenant, Guid tenantId, string jql, TimeSpan cacheFor)
     {
         var key = ("request-count", tenantId, jql);
-        if (cache.TryGetValue(key, out Task<long>? cached) && cached is not null && !cached.IsFaulted && !cached.IsCanceled)
+        var now = time.GetUtcNow();
+        if (cache.TryGetValue(key, out CachedCount? cached) && cached is not null && !cached.Count.IsFaulted && !cached.Count.IsCanceled)
         {
-            return cached;
+            // Stale but not expired: answer with the last count at once and refresh it in the background (once), so
+            // that no panel waits for Jira because a count just went stale (stale-while-revalidate).
+            if (cached.Count.IsCompletedSuccessfully && now >= cached.FreshUntil && Interlocked.Exchange(ref cached.Refreshing, 1) == 0)
+            {
+                _ = RefreshAsync(tenant, key, jql, cacheFor, cached);
+            }
+
+            return cached.Count;
         }
 
         // Not tied to the panel request: a count still under way when the panel gave up finishes and is cached.
         var task = jira.ApproximateCountAsync(tenant, jql, CancellationToken.None);
         if (cacheFor > TimeSpan.Zero)
         {
-            cache.Set(key, task, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = cacheFor, Size = 1 });
+            Store(key, new CachedCount(task, now + cacheFor), cacheFor);
             _ = task.ContinueWith(t => cache.Remove(key), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
         return task;
+    }
+
+    private async Task RefreshAsync(ConnectTenant tenant, (string, Guid, string) key, string jql, TimeSpan cacheFor, CachedCount stale)
+    {
+        var refreshed = false;
+        try
+        {
+            var count = await jira.ApproximateCountAsync(tenant, jql, CancellationToken.None);
+            Store(key, new CachedCount(Task.FromResult(count), time.GetUtcNow() + cacheFor), cacheFor);
+            refreshed = true;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        {
+            // Keep serving the stale count until it expires; a later look tries again.
+            logger.LogInformation("Refreshing a request count of tenant {TenantId} failed: {Error}", key.Item2, e.GetType().Name);
+        }
+        finally
+        {
+            if (!refreshed)
+            {
+                Volatile.Write(ref stale.Refreshing, 0);
+            }
+        }
+    }
+
+    // A count is fresh for cacheFor, then served stale (while one refresh runs) for as long again, then forgotten.
+    private void Store((string, Guid, string) key, CachedCount entry, TimeSpan cacheFor) =>
+        cache.Set(key, entry, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = cacheFor * 2, Size = 1 });
+
+    private sealed class CachedCount(Task<long> count, DateTimeOffset freshUntil)
+    {
+        public Task<long> Count { get; } = count;
+
+        public DateTimeOffset FreshUntil { get; } = freshUntil;
+
+        public int Refreshing;
     }
 
     /// <summary>A JQL string literal: quotes and backslashes escaped.</summary>
