@@ -41,9 +41,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "stack: scripts/run.sh (app role all on :8080, Jira simulator on :8090, demo site seeded)"
-bash scripts/run.sh >/dev/null
+log "stack: scripts/run.sh as the Procfile runs the app (role web on :8080 and a worker process), Jira simulator on :8090, demo site seeded"
+APP_PROCESSES=split bash scripts/run.sh >/dev/null
 APP_PID=$(cat .run/app.pid)
+WORKER_PID=$(cat .run/worker.pid)
 
 log "bare Kestrel on :$BARE_PORT"
 dotnet build bench/BareKestrel -c Release -nologo -v quiet >/dev/null
@@ -69,7 +70,7 @@ ACE_TOKEN=$(token ace)
 
 LARGE_TOKEN=
 LARGE_ORGS=${LARGE_ORGS:-100000}
-LARGE_CUSTOMERS=${LARGE_CUSTOMERS:-1000000}
+export LARGE_CUSTOMERS=${LARGE_CUSTOMERS:-1000000} # also read by bench/random-reporter.lua
 LARGE_REPORTER=557058:large-$(( LARGE_CUSTOMERS * 7 / 9 ))
 if [[ $LARGE == yes ]]; then
   log "large site: install, demo fields, then $LARGE_ORGS organizations and $LARGE_CUSTOMERS customers by SQL"
@@ -88,9 +89,10 @@ if [[ $LARGE == yes ]]; then
 fi
 
 rows=()
-measure() { # name url token connections
+measure() { # name url token connections [wrk script]
   local name=$1 url=$2 tok=$3 c=$4 args=()
   [[ -n $tok ]] && args=(-H "Authorization: JWT $tok")
+  [[ -n ${5:-} ]] && args+=(-s "$5")
   curl -fsS -o /dev/null "${args[@]}" "$url" || { echo "$name: $url did not answer 2xx" >&2; exit 1; }
   wrk -t2 -c"$c" -d"${WARMUP}s" "${args[@]}" "$url" >/dev/null # warm-up: JIT tiers, caches, prepared statements
   wrk -t2 -c"$c" -d"${SECONDS_PER}s" --latency "${args[@]}" "$url" >".run/wrk-$name-$c.txt"
@@ -111,11 +113,13 @@ for c in "${CONNECTIONS[@]}"; do
   measure directory-demo "$APP/api/customers?limit=50" "$DEMO_TOKEN" "$c"
   if [[ $LARGE == yes ]]; then
     measure panel-large "$APP/api/issue-panel?reporter=$LARGE_REPORTER" "$LARGE_TOKEN" "$c"
+    measure panel-large-any "$APP/api/issue-panel?reporter=$LARGE_REPORTER" "$LARGE_TOKEN" "$c" bench/random-reporter.lua
     measure directory-large "$APP/api/customers?limit=50" "$LARGE_TOKEN" "$c"
   fi
   measure ace "http://127.0.0.1:$ACE_PORT/jwt" "$ACE_TOKEN" "$c"
 done
 RSS_MB=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$APP_PID/status")
+WORKER_RSS_MB=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$WORKER_PID/status")
 
 value() { local c=$1 name=$2; for r in "${rows[@]}"; do IFS='|' read -r rc rn rrps _ <<<"$r"; [[ $rc == "$c" && $rn == "$name" ]] && echo "$rrps"; done; return 0; }
 OUT=bench/results/$(date -u +%Y-%m-%d-%H%M).md
@@ -127,8 +131,8 @@ mkdir -p "$(dirname "$OUT")"
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); commit $(git rev-parse --short HEAD)"
   echo "- machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); wrk, the app, PostgreSQL, RabbitMQ, the simulator and ACE share it"
   echo "- command: \`bash bench/run.sh $*\` (wrk -t2, ${SECONDS_PER} s per row after a ${WARMUP} s warm-up)"
-  echo "- app: Release, role \`all\`; demo site (16 fields, 25 organizations, 100 customers)$([[ $LARGE == yes ]] && echo "; large site: $LARGE_ORGS organizations, $LARGE_CUSTOMERS customers with values of every type, 1-3 memberships each; panel reporter $LARGE_REPORTER")"
-  echo "- peak RSS of the app process (role all) at the end: ${RSS_MB} MB"
+  echo "- app: Release, as the Procfile runs it: a \`web\` process (measured) and a \`worker\` process; demo site (16 fields, 25 organizations, 100 customers)$([[ $LARGE == yes ]] && echo "; large site: $LARGE_ORGS organizations, $LARGE_CUSTOMERS customers with values of every type, 1-3 memberships each; panel reporter $LARGE_REPORTER")"
+  echo "- peak RSS (VmHWM) at the end: web process ${RSS_MB} MB; worker process ${WORKER_RSS_MB} MB"
   echo
   echo "| connections | row | requests/s | p50 | p99 | non-2xx | vs bare | vs ACE |"
   echo "|---:|---|---:|---:|---:|---:|---:|---:|"
@@ -140,8 +144,10 @@ mkdir -p "$(dirname "$OUT")"
   echo
   echo "Rows: bare = bench/BareKestrel (a minimal .NET 10 app, no logging); descriptor = GET /atlassian-connect.json (our"
   echo "pipeline: middleware, request log line, no auth, no database); whoami = GET /api/whoami (Connect JWT, tenant"
-  echo "cache); panel = GET /api/issue-panel?reporter=… (JWT, cached role, field catalogs cached, one database round"
-  echo "trip); directory = GET /api/customers?limit=50 (first page by name); ace = atlassian-connect-express 11.5.3,"
+  echo "cache); panel = GET /api/issue-panel?reporter=… (JWT, cached role, the same reporter on every request: its"
+  echo "database read cached until the site changes, IssuePanelCache); panel-large-any = the same with a random reporter"
+  echo "of the large site per request (bench/random-reporter.lua: the cache almost never has it, one database round"
+  echo "trip each); directory = GET /api/customers?limit=50 (first page by name); ace = atlassian-connect-express 11.5.3,"
   echo "\`addon.checkValidToken()\` on a route that reads no data (ACE reads the tenant from its store per request)."
 } >"$OUT"
 log "results: $OUT"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's *run* command: services, migrations, the app (role all) and the Jira simulator in the background,
 # a signed install of the simulated site "demo", then the URLs to open. Stop everything with scripts/stop.sh.
+# APP_PROCESSES=split runs the app as Heroku's Procfile does instead: a web process and a worker process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -49,9 +50,17 @@ dotnet "$APP_DLL" migrate
 log "start Jira simulator on 127.0.0.1:$SIMULATOR_PORT"
 nohup dotnet "$SIM_DLL" >"$STATE/simulator.log" 2>&1 &
 echo $! >"$STATE/simulator.pid"
-log "start app (role all) on 127.0.0.1:$PORT"
-nohup dotnet "$APP_DLL" all >"$STATE/app.log" 2>&1 &
-echo $! >"$STATE/app.pid"
+if [[ ${APP_PROCESSES:-all} == split ]]; then
+  log "start app (role web) on 127.0.0.1:$PORT, and a worker"
+  nohup dotnet "$APP_DLL" web >"$STATE/app.log" 2>&1 &
+  echo $! >"$STATE/app.pid"
+  nohup dotnet "$APP_DLL" worker >"$STATE/worker.log" 2>&1 &
+  echo $! >"$STATE/worker.pid"
+else
+  log "start app (role all) on 127.0.0.1:$PORT"
+  nohup dotnet "$APP_DLL" all >"$STATE/app.log" 2>&1 &
+  echo $! >"$STATE/app.pid"
+fi
 
 for i in $(seq 1 120); do
   if curl -fsS "http://127.0.0.1:$PORT/health/ready" >/dev/null 2>&1 && curl -fsS "http://127.0.0.1:$SIMULATOR_PORT/" >/dev/null 2>&1; then break; fi

@@ -48,7 +48,7 @@ builder.Services
     .AddProblems()
     .AddApi()
     .AddSecrets(configuration)
-    .AddPersistence(configuration)
+    .AddPersistence(configuration, role)
     .AddMessaging(configuration)
     .AddTenants(configuration)
     .AddJira()

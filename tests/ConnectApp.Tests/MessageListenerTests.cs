@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using ConnectApp.Hosting;
 using ConnectApp.Messaging;
 using ConnectApp.Persistence;
 using ConnectApp.Tests.Infrastructure;
@@ -27,7 +28,7 @@ public sealed class MessageListenerTests
         var handler = new FlakyHandler();
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddPersistence(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["DATABASE_URL"] = DatabaseOptions.LocalDefault }).Build());
+        services.AddPersistence(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["DATABASE_URL"] = DatabaseOptions.LocalDefault }).Build(), ProcessRole.Worker);
         services.AddMessaging(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["RABBITMQ_URL"] = broker.Url }).Build());
         services.AddKeyedSingleton<IMessageHandler>(FlakyType, handler);
         await using var provider = services.BuildServiceProvider();

@@ -33,7 +33,7 @@ public sealed class MirrorFaultTests : IAsyncLifetime
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton(TimeProvider.System);
-        services.AddPersistence(configuration);
+        services.AddPersistence(configuration, ProcessRole.Worker);
         services.AddOutbox(configuration, ProcessRole.Web);
         services.AddScoped<RecordWriter>().AddScoped<AuditLog>().AddScoped<Csv.ImportWriter>();
         _services = services.BuildServiceProvider();

@@ -4,15 +4,15 @@ using Microsoft.Extensions.Caching.Memory;
 namespace ConnectApp.Fields;
 
 /// <summary>
-/// Field catalogs for agents' reads (the issue panel), cached per tenant for a few seconds: definitions
-/// change rarely and every panel render needs them. A change made through this instance is visible at once (the
-/// writer invalidates); one made through another instance within <see cref="CacheFor"/>. Writes never use this
-/// cache: RecordWriter validates against freshly loaded definitions. Nor does the portal: a field just made
-/// agents-only must not reach a customer even for a few seconds.
+/// Field catalogs for agents' reads (the issue panel, saved views), cached per tenant until a field or option of the
+/// tenant changes in any process (<see cref="TenantChanges"/>): definitions change rarely and every panel render
+/// needs them. Without a stamp (the listener not connected) they are read through. Writes never use this cache:
+/// RecordWriter validates against freshly loaded definitions. Nor does the portal.
 /// </summary>
-internal sealed class FieldCatalogCache(IMemoryCache cache)
+internal sealed class FieldCatalogCache(IMemoryCache cache, TenantChanges changes)
 {
-    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
+    /// <summary>How long an unchanged catalog stays in memory after it was read.</summary>
+    public static readonly TimeSpan KeepFor = TimeSpan.FromMinutes(10);
 
     public Task<(FieldCatalog Organization, FieldCatalog Customer)> GetBothAsync(Guid tenantId, AppDbContext db, CancellationToken cancellationToken) =>
         GetBothAsync(tenantId, () => db, cancellationToken);
@@ -20,14 +20,20 @@ internal sealed class FieldCatalogCache(IMemoryCache cache)
     /// <summary>The same, with the context made only on a miss (the issue panel does not need one otherwise).</summary>
     public async Task<(FieldCatalog Organization, FieldCatalog Customer)> GetBothAsync(Guid tenantId, Func<AppDbContext> db, CancellationToken cancellationToken)
     {
-        var key = Key(tenantId);
-        if (cache.TryGetValue(key, out (FieldCatalog, FieldCatalog) cached))
+        if (!changes.TryStamp(tenantId, out var stamp))
         {
-            return cached;
+            return await FieldCatalog.LoadBothAsync(db(), cancellationToken);
         }
 
+        var key = Key(tenantId);
+        if (cache.TryGetValue(key, out Cached? cached) && cached!.Stamp == stamp)
+        {
+            return cached.Catalogs;
+        }
+
+        // Stamped before the read: a change committed during it moves the stamp, so this copy is never served.
         var loaded = await FieldCatalog.LoadBothAsync(db(), cancellationToken);
-        cache.Set(key, loaded, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = CacheFor, Size = 1 });
+        cache.Set(key, new Cached(stamp, loaded), new MemoryCacheEntryOptions { SlidingExpiration = KeepFor, Size = 1 });
         return loaded;
     }
 
@@ -37,7 +43,7 @@ internal sealed class FieldCatalogCache(IMemoryCache cache)
         return entity == RecordEntity.Organization ? organization : customer;
     }
 
-    public void Invalidate(Guid tenantId) => cache.Remove(Key(tenantId));
-
     private static string Key(Guid tenantId) => "field-catalogs:" + tenantId.ToString("N");
+
+    private sealed record Cached(TenantChanges.Stamp Stamp, (FieldCatalog Organization, FieldCatalog Customer) Catalogs);
 }

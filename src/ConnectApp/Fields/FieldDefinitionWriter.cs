@@ -13,7 +13,7 @@ namespace ConnectApp.Fields;
 /// The one place field definitions and their options are written: validation, limits, positions, type changes
 /// with value conversion, and the audit rows, each change in one transaction.
 /// </summary>
-internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog audit, TimeProvider time, FieldCatalogCache catalogs, TenantScope scope)
+internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog audit, TimeProvider time)
 {
     public const int MaxFieldsPerTenant = 1_000;
     public const int MaxOptionsPerField = 1_000;
@@ -269,11 +269,7 @@ internal sealed partial class FieldDefinitionWriter(AppDbContext db, AuditLog au
     {
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
-            if (scope.TenantId is { } tenantId)
-            {
-                catalogs.Invalidate(tenantId);
-            }
+            await db.SaveChangesAsync(cancellationToken); // the cached catalogs are forgotten at commit (TenantChanges)
         }
         catch (DbUpdateConcurrencyException)
         {

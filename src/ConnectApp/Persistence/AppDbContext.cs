@@ -15,6 +15,9 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options, Tenan
     /// <summary>The tenant this context acts for (the DI scope's); a context made by hand acts for none until told.</summary>
     public TenantScope Tenant { get; } = tenant;
 
+    /// <summary>Set when changes saved by this context touch a table other processes cache (<see cref="TenantChangeInterceptor"/>).</summary>
+    internal bool ChangedCachedTables { get; set; }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);

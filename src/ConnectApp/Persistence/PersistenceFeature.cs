@@ -11,12 +11,19 @@ namespace ConnectApp.Persistence;
 
 internal static class PersistenceFeature
 {
-    public static IServiceCollection AddPersistence(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddPersistence(this IServiceCollection services, IConfiguration configuration, ProcessRole role)
     {
         services.AddValidatedOptions<DatabaseOptions, DatabaseOptionsValidator>(o => o.Url = configuration["DATABASE_URL"] is { Length: > 0 } url ? url : DatabaseOptions.LocalDefault);
         services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString).Build());
         services.AddScoped<TenantScope>();
         services.AddSingleton<IInterceptor, TenantConnectionInterceptor>();
+        services.AddSingleton<TenantChanges>();
+        services.AddSingleton<IInterceptor, TenantChangeInterceptor>();
+        if (role.RunsWeb())
+        {
+            services.AddHostedService<TenantChangeListener>(); // elsewhere caches read through (TenantChanges has no stamp)
+        }
+
         // Options built once (singleton): interceptors are stateless singletons and the tenant travels with the context
         // (AppDbContext.Tenant). Built per scope, they were a sixth of the issue panel's CPU (perf, 2026-11-24). Not
         // AddDbContextPool: a pooled context outlives its scope, so its tenant would have to be reset on every lease.

@@ -11,7 +11,7 @@ namespace ConnectApp.Records;
 /// Changes a field's type together with every stored value of it, in one transaction: the definition through
 /// <see cref="FieldDefinitionWriter"/>, the values here, where records are written.
 /// </summary>
-internal sealed class FieldTypeChange(AppDbContext db, FieldDefinitionWriter fields, AuditLog audit, FieldCatalogCache catalogs, TimeProvider time)
+internal sealed class FieldTypeChange(AppDbContext db, FieldDefinitionWriter fields, AuditLog audit, TimeProvider time)
 {
     public sealed record Request(FieldType Type, decimal? Min = null, decimal? Max = null, int? Decimals = null);
 
@@ -104,7 +104,6 @@ internal sealed class FieldTypeChange(AppDbContext db, FieldDefinitionWriter fie
         fields.ApplyTypeChange(caller, field, newType, min, max, decimals, target.Options);
         await fields.SaveAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
-        catalogs.Invalidate(field.TenantId); // again after commit: a read between save and commit may have cached the old catalog
         return field;
     }
 }

@@ -27,11 +27,16 @@ internal static class IssuePanelApi
         IReadOnlyList<Person> People, IReadOnlyList<RecordView> Organizations, IReadOnlyList<FieldView> CustomerFields, IReadOnlyList<FieldView> OrganizationFields,
         RequestCounts RequestCounts);
 
+    /// <summary>The part of the panel read from the database (cached while unchanged).</summary>
+    internal sealed record StoredPanel(
+        IReadOnlyList<Person> People, IReadOnlyList<RecordView> Organizations, IReadOnlyList<FieldView> CustomerFields, IReadOnlyList<FieldView> OrganizationFields,
+        IReadOnlyList<(Guid Id, string Name)> ReporterOrganizations);
+
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapGet("/issue-panel", GetAsync).WithTags("Issue panel").RequireAuthorization(RolesFeature.Agent).Problems(RecordProblems.IssuePanelAccounts);
 
     private static async Task<Ok<IssuePanel>> GetAsync(
-        string? reporter, string? participants, Caller caller, HttpContext context, FieldCatalogCache catalogs, PanelReader reader, TenantStore tenants, RequestCounter counter, CancellationToken ct)
+        string? reporter, string? participants, Caller caller, HttpContext context, FieldCatalogCache catalogs, PanelReader reader, TenantStore tenants, RequestCounter counter, IssuePanelCache cache, CancellationToken ct)
     {
         var accounts = new[] { reporter }.Concat((participants ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             .Where(a => !string.IsNullOrWhiteSpace(a)).Select(a => a!.Trim()).Distinct(StringComparer.Ordinal).ToList();
@@ -43,6 +48,20 @@ internal static class IssuePanelApi
         var reporterId = string.IsNullOrWhiteSpace(reporter) ? null : reporter.Trim();
         var tenant = context.User.FindFirstValue(ConnectJwtDefaults.ClientKeyClaim) is { } clientKey ? await tenants.FindAsync(clientKey, refresh: false, ct) : null;
 
+        // What the database holds comes from the cache while none of it changed (IssuePanelCache); the counts are Jira's.
+        var stored = await cache.GetOrReadAsync(
+            caller.TenantId,
+            caller.Role + "|" + reporterId + "|" + string.Join(',', accounts),
+            () => ReadAsync(accounts, reporterId, caller, context, catalogs, reader, ct));
+        var counts = reporterId is null ? RequestCounts.Unavailable("no-reporter")
+            : tenant is null ? RequestCounts.Unavailable("jira-unavailable")
+            : await counter.CountAsync(tenant, caller.TenantId, reporterId, stored.ReporterOrganizations, ct);
+        return TypedResults.Ok(new IssuePanel(stored.People, stored.Organizations, stored.CustomerFields, stored.OrganizationFields, counts));
+    }
+
+    private static async Task<StoredPanel> ReadAsync(
+        List<string> accounts, string? reporterId, Caller caller, HttpContext context, FieldCatalogCache catalogs, PanelReader reader, CancellationToken ct)
+    {
         // The field catalogs usually come from the cache (no EF context is made then); the customers with their
         // organizations are one round trip.
         var (organizationFields, customerFields) = await catalogs.GetBothAsync(caller.TenantId, context.RequestServices.GetRequiredService<AppDbContext>, ct);
@@ -56,14 +75,11 @@ internal static class IssuePanelApi
             : new Person(a, null)).ToList();
         var reporterOrganizations = reporterId is null ? [] : rows.Where(r => r.Customer.ExternalId == reporterId).SelectMany(r => r.Organizations)
             .OrderBy(o => o.Name, StringComparer.Ordinal).Select(o => (o.Id, o.Name)).ToList();
-        var counts = reporterId is null ? RequestCounts.Unavailable("no-reporter")
-            : tenant is null ? RequestCounts.Unavailable("jira-unavailable")
-            : await counter.CountAsync(tenant, caller.TenantId, reporterId, reporterOrganizations, ct);
-        return TypedResults.Ok(new IssuePanel(
+        return new StoredPanel(
             people,
             organizations.Select(o => RecordView.From(o, organizationFields, caller.Role)).ToList(),
             customerFields.Active.Select(FieldView.From).ToList(),
             organizationFields.Active.Select(FieldView.From).ToList(),
-            counts));
+            reporterOrganizations);
     }
 }
