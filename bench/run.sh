@@ -90,12 +90,12 @@ fi
 
 rows=()
 measure() { # name url token connections [wrk script]
-  local name=$1 url=$2 tok=$3 c=$4 args=()
+  local name=$1 url=$2 tok=$3 c=$4 args=() script=()
   [[ -n $tok ]] && args=(-H "Authorization: JWT $tok")
-  [[ -n ${5:-} ]] && args+=(-s "$5")
+  [[ -n ${5:-} ]] && script=(-s "$5")
   curl -fsS -o /dev/null "${args[@]}" "$url" || { echo "$name: $url did not answer 2xx" >&2; exit 1; }
-  wrk -t2 -c"$c" -d"${WARMUP}s" "${args[@]}" "$url" >/dev/null # warm-up: JIT tiers, caches, prepared statements
-  wrk -t2 -c"$c" -d"${SECONDS_PER}s" --latency "${args[@]}" "$url" >".run/wrk-$name-$c.txt"
+  wrk -t2 -c"$c" -d"${WARMUP}s" "${args[@]}" "${script[@]}" "$url" >/dev/null # warm-up: JIT tiers, caches, prepared statements
+  wrk -t2 -c"$c" -d"${SECONDS_PER}s" --latency "${args[@]}" "${script[@]}" "$url" >".run/wrk-$name-$c.txt"
   local rps p50 p99 errors
   rps=$(awk '/Requests\/sec/ {print $2}' ".run/wrk-$name-$c.txt")
   p50=$(awk '$1=="50%" {print $2}' ".run/wrk-$name-$c.txt")
