@@ -84,6 +84,57 @@ public sealed class JqlPropertyTests(ConnectAppFixture app)
     }
 
     [Fact]
+    public async Task RenamingAnOption_StampsTheIssuesOfItsHoldersAgain_AndAddingOneStampsNothing()
+    {
+        var site = await app.InstallSiteAsync();
+        var admin = app.As(site, SiteRole.Admin);
+        var agent = app.As(site, SiteRole.Agent);
+        var tier = await admin.SendJsonAsync(HttpMethod.Post, "api/admin/fields", new { entity = "customer", key = "tier", label = "Tier", type = "select", options = new[] { "Gold", "Silver" }, jqlSearchable = true })
+            .OkJsonAsync(HttpStatusCode.Created);
+        var products = await admin.SendJsonAsync(HttpMethod.Post, "api/admin/fields", new { entity = "organization", key = "products", label = "Products", type = "multi-select", options = new[] { "Cloud", "Mobile" }, jqlSearchable = true })
+            .OkJsonAsync(HttpStatusCode.Created);
+        await TenantTableCounts.WaitAsync(() => Task.FromResult(Extractions(site) == 2), TimeSpan.FromSeconds(30), "the JQL aliases to be registered");
+        var acme = await agent.SendJsonAsync(HttpMethod.Post, "api/organizations", new { jsmId = "81", name = "Acme", values = new { products = new[] { "Cloud", "Mobile" } } }).OkJsonAsync(HttpStatusCode.Created);
+        await agent.SendJsonAsync(HttpMethod.Post, "api/customers", new { accountId = Reporter, name = "Gold Holder", organizationIds = new[] { acme["id"]!.GetValue<string>() }, values = new { tier = "Gold" } })
+            .OkJsonAsync(HttpStatusCode.Created);
+        await agent.SendJsonAsync(HttpMethod.Post, "api/customers", new { accountId = "557058:silver-holder", name = "Silver Holder", values = new { tier = "Silver" } }).OkJsonAsync(HttpStatusCode.Created);
+        var (gold, _) = await site.CreateIssueAsync(Reporter);
+        var (silver, _) = await site.CreateIssueAsync("557058:silver-holder");
+        await TenantTableCounts.WaitAsync(() => Task.FromResult(gold.Properties.ContainsKey("connectapp.values") && silver.Properties.ContainsKey("connectapp.values")), TimeSpan.FromSeconds(30), "the issues to be stamped");
+        Assert.Equal([gold.Key], Keys(site, "customer.tier = Gold"));
+        Assert.Equal([gold.Key], Keys(site, "organization.products = Mobile"));
+
+        // An option renamed (a select of the customer, a multi-select of their organization): the holders' issues follow.
+        var goldId = tier["options"]!.AsArray().Single(o => o!["label"]!.GetValue<string>() == "Gold")!["id"]!.GetValue<string>();
+        var mobileId = products["options"]!.AsArray().Single(o => o!["label"]!.GetValue<string>() == "Mobile")!["id"]!.GetValue<string>();
+        var tenantId = (await TenantRows.FindAsync(app.DatabaseConnectionString, site.ClientKey))!.Id;
+        await IdleAsync(tenantId);
+        var writesBefore = site.Issues.PropertyWrites;
+        var silverProperty = silver.Properties["connectapp.values"].ToJsonString();
+        await admin.SendJsonAsync(HttpMethod.Patch, $"api/admin/fields/{tier["id"]}/options/{goldId}", new { label = "Platinum" }, $"W/\"{tier["version"]}\"").OkJsonAsync();
+        await admin.SendJsonAsync(HttpMethod.Patch, $"api/admin/fields/{products["id"]}/options/{mobileId}", new { label = "Mobile apps" }, $"W/\"{products["version"]}\"").OkJsonAsync();
+        await TenantTableCounts.WaitAsync(
+            () => Task.FromResult(Keys(site, "customer.tier = Platinum").Count == 1 && Keys(site, "organization.products = \"Mobile apps\"").Count == 1),
+            TimeSpan.FromSeconds(30), "the holder's issue to carry the new labels");
+        Assert.Empty(Keys(site, "customer.tier = Gold"));
+        Assert.Empty(Keys(site, "organization.products = Mobile"));
+        await IdleAsync(tenantId);
+        Assert.Equal(silverProperty, silver.Properties["connectapp.values"].ToJsonString());
+        var writesAfter = site.Issues.PropertyWrites;
+        Assert.InRange(writesAfter - writesBefore, 1, 2); // the holder's issue, at most once per rename; never the other one
+
+        // An option added: nobody holds it, no issue is written.
+        var current = await agent.GetAsync($"api/fields/{tier["id"]}").OkJsonAsync();
+        await admin.SendJsonAsync(HttpMethod.Post, $"api/admin/fields/{tier["id"]}/options", new { label = "Bronze" }, $"W/\"{current["version"]}\"").OkJsonAsync();
+        await IdleAsync(tenantId);
+        Assert.Equal(writesAfter, site.Issues.PropertyWrites);
+    }
+
+    private Task IdleAsync(Guid tenantId) => TenantTableCounts.WaitAsync(
+        async () => await TenantTableCounts.ScalarAsync<long>(app.DatabaseConnectionString, "SELECT count(*) FROM outbox_messages WHERE tenant_id = @t AND applied_at IS NULL", ("t", tenantId)) == 0,
+        TimeSpan.FromSeconds(30), "the site's background work");
+
+    [Fact]
     public async Task SiteWithoutSearchableFields_QueuesNoStamping_AndCallsNoJiraIssueApi()
     {
         var site = await app.InstallSiteAsync();

@@ -90,6 +90,35 @@ internal sealed class IssueStamper(AppDbContext db, JsmClient jsm, TenantStore t
         return ids.Count;
     }
 
+    /// <summary>After options were renamed: the customers holding one of them, or in an organization that does, get a stamp message.</summary>
+    public async Task<int> QueueHoldersAsync(Guid tenantId, IReadOnlyList<(Guid FieldId, Guid OptionId)> options, CancellationToken cancellationToken)
+    {
+        var ids = new HashSet<Guid>();
+        foreach (var (fieldId, optionId) in options)
+        {
+            // A select holds the id as a string, a multi-select in an array: jsonb containment matches both.
+            var field = fieldId.ToString();
+            var option = optionId.ToString();
+            ids.UnionWith(await db.Database.SqlQuery<Guid>($"""
+                SELECT id AS "Value" FROM records WHERE entity = 'Customer' AND (field_values -> {field}) @> to_jsonb({option}::text)
+                UNION SELECT m.customer_id FROM memberships m JOIN records o ON o.id = m.organization_id WHERE (o.field_values -> {field}) @> to_jsonb({option}::text)
+                """).ToListAsync(cancellationToken));
+        }
+
+        foreach (var chunk in ids.Chunk(500))
+        {
+            foreach (var id in chunk)
+            {
+                OutboxInterceptor.Add(db, new JqlStampRequested(tenantId, id));
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+        }
+
+        return ids.Count;
+    }
+
     private async Task<int> StampCustomerAsync(ConnectTenant tenant, Record customer, FieldCatalog customerFields, FieldCatalog organizationFields, CancellationToken cancellationToken)
     {
         var property = await PropertyAsync(customer, customerFields, organizationFields, cancellationToken);

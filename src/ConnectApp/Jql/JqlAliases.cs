@@ -23,9 +23,20 @@ internal sealed class JqlAliases(AppDbContext db, JsmClient jsm, IssueStamper st
         var (organizationFields, customerFields) = await FieldCatalog.LoadBothAsync(db, cancellationToken);
         var wanted = JqlProperty.Module(customerFields, organizationFields);
         var registered = await db.Set<JqlRegistration>().AsNoTracking().SingleOrDefaultAsync(cancellationToken);
+        var labels = JqlProperty.Labels(customerFields, organizationFields);
         if ((registered?.ModuleHash ?? NoModule) == (wanted is null ? NoModule : JqlProperty.Hash(wanted)))
         {
-            return false; // as registered (or nothing searchable, and nothing registered): no Jira call
+            if (registered is null || registered.Labels == labels.ToJsonString())
+            {
+                return false; // as registered (or nothing searchable, and nothing registered): no Jira call
+            }
+
+            // The same aliases, but an option may have been renamed: the customers holding it (or whose organization
+            // does) are stamped again; the module itself stays. Options only added change no issue.
+            var requeued = registered.Labels is { } before ? await stamper.QueueHoldersAsync(tenantId, JqlProperty.Relabelled(JsonNode.Parse(before)!.AsObject(), labels), cancellationToken) : 0;
+            await RememberAsync(tenantId, wanted, labels, cancellationToken);
+            logger.LogInformation("Option labels of JQL-searchable fields of tenant {TenantId} changed; {Queued} customer(s) queued for stamping", tenantId, requeued);
+            return false;
         }
 
         if (await stamper.FindTenantAsync(tenantId, cancellationToken) is not { } tenant)
@@ -42,10 +53,16 @@ internal sealed class JqlAliases(AppDbContext db, JsmClient jsm, IssueStamper st
         {
             (organizationFields, customerFields) = await FieldCatalog.LoadBothAsync(db, cancellationToken); // under the lock: the latest
             var module = JqlProperty.Module(customerFields, organizationFields);
+            labels = JqlProperty.Labels(customerFields, organizationFields);
             var current = (await jsm.DynamicModulesAsync(tenant, cancellationToken)).FirstOrDefault(m => m?["key"]?.ToString() == JqlProperty.ModuleKey);
             if (JsonNode.DeepEquals(current?["keyConfigurations"], module?["keyConfigurations"]))
             {
-                await RememberAsync(tenantId, module, cancellationToken);
+                if (registered?.Labels is { } before && before != labels.ToJsonString())
+                {
+                    await stamper.QueueHoldersAsync(tenantId, JqlProperty.Relabelled(JsonNode.Parse(before)!.AsObject(), labels), cancellationToken); // as above
+                }
+
+                await RememberAsync(tenantId, module, labels, cancellationToken);
                 return false;
             }
 
@@ -62,7 +79,7 @@ internal sealed class JqlAliases(AppDbContext db, JsmClient jsm, IssueStamper st
                 await jsm.RegisterDynamicModulesAsync(tenant, new JsonObject { ["jiraEntityProperties"] = new JsonArray(module) }, cancellationToken);
             }
 
-            await RememberAsync(tenantId, module, cancellationToken);
+            await RememberAsync(tenantId, module, labels, cancellationToken);
             Log(tenantId, module, queued);
             return true;
         }
@@ -73,17 +90,18 @@ internal sealed class JqlAliases(AppDbContext db, JsmClient jsm, IssueStamper st
         }
     }
 
-    private async Task RememberAsync(Guid tenantId, JsonObject? module, CancellationToken cancellationToken)
+    private async Task RememberAsync(Guid tenantId, JsonObject? module, JsonObject labels, CancellationToken cancellationToken)
     {
         var hash = module is null ? NoModule : JqlProperty.Hash(module);
         var row = await db.Set<JqlRegistration>().SingleOrDefaultAsync(cancellationToken);
         if (row is null)
         {
-            db.Set<JqlRegistration>().Add(new JqlRegistration { TenantId = tenantId, ModuleHash = hash, RegisteredAt = time.GetUtcNow() });
+            db.Set<JqlRegistration>().Add(new JqlRegistration { TenantId = tenantId, ModuleHash = hash, Labels = labels.ToJsonString(), RegisteredAt = time.GetUtcNow() });
         }
         else
         {
             row.ModuleHash = hash;
+            row.Labels = labels.ToJsonString();
             row.RegisteredAt = time.GetUtcNow();
         }
 

@@ -85,6 +85,21 @@ internal static class JqlProperty
         };
     }
 
+    /// <summary>
+    /// The option labels the property carries (searchable select and multi-select fields) as <c>{"fieldId/optionId":
+    /// "label"}</c>: a renamed option changes the issues' property although the module stays the same.
+    /// </summary>
+    public static JsonObject Labels(FieldCatalog customerFields, FieldCatalog organizationFields) => new(
+        Searchable(customerFields).Concat(Searchable(organizationFields)).Where(f => f.Type is FieldType.Select or FieldType.MultiSelect)
+            .SelectMany(f => f.Options.Select(o => KeyValuePair.Create(f.Id + "/" + o.Id, (JsonNode?)JsonValue.Create(o.Label))))
+            .OrderBy(p => p.Key, StringComparer.Ordinal));
+
+    /// <summary>The options whose label is not what it was (renamed, or no longer searchable); options added since are not.</summary>
+    public static List<(Guid FieldId, Guid OptionId)> Relabelled(JsonObject before, JsonObject now) =>
+        [.. before.Where(b => now[b.Key]?.GetValue<string>() != b.Value?.GetValue<string>())
+            .Select(b => b.Key.Split('/'))
+            .Select(k => (Guid.Parse(k[0]), Guid.Parse(k[1])))];
+
     public static string Hash(JsonNode node) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(node.ToJsonString())));
 
     /// <summary>A stored value as Jira indexes it: numbers as numbers, dates as yyyy-MM-dd, options by label, the rest as strings.</summary>

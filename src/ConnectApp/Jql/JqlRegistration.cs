@@ -7,15 +7,18 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 namespace ConnectApp.Jql;
 
 /// <summary>
-/// What the app last registered as the site's JQL aliases (a hash of the module; no row: nothing). A field change that
-/// leaves the searchable set as it was, on a site that has none, costs no Jira call; an install forgets it, because an
-/// uninstall removes an app's dynamic modules.
+/// What the app last registered as the site's JQL aliases (a hash of the module; no row: nothing), and the labels of the
+/// searchable options the issues were stamped with. A field change that leaves both as they were costs no Jira call;
+/// an install forgets them, because an uninstall removes an app's dynamic modules.
 /// </summary>
 internal sealed class JqlRegistration
 {
     public Guid TenantId { get; set; }
 
     public required string ModuleHash { get; set; }
+
+    /// <summary>The searchable options' labels the issues were stamped with (<see cref="JqlProperty.Labels"/>, JSON kept as text: compared as written, where jsonb would re-serialize it); null before it was kept.</summary>
+    public string? Labels { get; set; }
 
     public DateTimeOffset RegisteredAt { get; set; }
 }

@@ -161,6 +161,7 @@ internal sealed class OutboxInterceptor(IMemoryCache cache) : SaveChangesInterce
                     break;
                 case FieldOption o:
                     options.Add(o);
+                    aliases[o.TenantId] = new JqlAliasesChanged(o.TenantId); // a renamed option of a searchable field changes the issues' property
                     break;
                 default:
                     break;

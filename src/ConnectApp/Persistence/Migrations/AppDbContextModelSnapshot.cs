@@ -441,6 +441,10 @@ namespace ConnectApp.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("tenant_id");
 
+                    b.Property<string>("Labels")
+                        .HasColumnType("text")
+                        .HasColumnName("labels");
+
                     b.Property<string>("ModuleHash")
                         .IsRequired()
                         .HasMaxLength(64)
