@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using AtlassianConnect.Authentication;
 using ConnectApp.Api;
@@ -31,6 +32,12 @@ internal static class IssuePanelApi
     internal sealed record StoredPanel(
         IReadOnlyList<Person> People, IReadOnlyList<RecordView> Organizations, IReadOnlyList<FieldView> CustomerFields, IReadOnlyList<FieldView> OrganizationFields,
         IReadOnlyList<(Guid Id, string Name)> ReporterOrganizations);
+
+    // A cached catalog is one instance until the site's fields change: its views are made once and shared by every
+    // panel read under it, rather than copied into each of the (up to 2,000) cached panels.
+    private static readonly ConditionalWeakTable<FieldCatalog, IReadOnlyList<FieldView>> FieldViews = [];
+
+    private static IReadOnlyList<FieldView> Views(FieldCatalog catalog) => FieldViews.GetValue(catalog, static c => c.Active.Select(FieldView.From).ToList());
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapGet("/issue-panel", GetAsync).WithTags("Issue panel").RequireAuthorization(RolesFeature.Agent).Problems(RecordProblems.IssuePanelAccounts);
@@ -78,8 +85,8 @@ internal static class IssuePanelApi
         return new StoredPanel(
             people,
             organizations.Select(o => RecordView.From(o, organizationFields, caller.Role)).ToList(),
-            customerFields.Active.Select(FieldView.From).ToList(),
-            organizationFields.Active.Select(FieldView.From).ToList(),
+            Views(customerFields),
+            Views(organizationFields),
             reporterOrganizations);
     }
 }
