@@ -79,8 +79,9 @@ internal sealed class TenantChangeListener(NpgsqlDataSource dataSource, TenantCh
             {
                 return;
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            catch (Exception e)
             {
+                // Whatever it was, the web process keeps serving: only its caches stop until the listener is back.
                 changes.Deaf();
                 logger.LogWarning("Not hearing tenant changes ({Error}); caches read through until the database answers", e.GetType().Name);
                 try
