@@ -5,6 +5,7 @@
 // old list endpoint), mirror lag at a sustained write rate (against a low rate), EXPLAIN of the main statements.
 // Writes bench/search-mirror.md.
 // Usage: dotnet run -c Release --project bench/SearchMirror -- [organizations] [customers] [writes/s] [seconds]
+// (SEARCH_MIRROR_KEEP_DATABASE=1 keeps the database for looking at plans afterwards.)
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -227,18 +228,25 @@ internal static class SearchMirrorBench
             // (page and exact count, in one batch) under the row-level-security policy search_documents had (restored for
             // the measurement by the table's owner, the app role, then dropped again); "after" is today's engine's
             // statements (count up to 1,001, then the page) without it. Both as the app role, same data, same minute.
-            var where = new (string Label, string Where, string Order)[]
+            // Walk: for a sort by a number field, today's page beyond 1,000 matches walks search_sort_keys (the field's
+            // values in order, each document checked against the conditions; a range on the sorted field bounds the walk).
+            string Walk(string field, string direction, string bounds = "") =>
+                $"FROM search_sort_keys k CROSS JOIN LATERAL (SELECT record_id FROM search_documents WHERE {{0}} AND record_id = k.record_id) d WHERE k.tenant_id = '{tenantId}' AND k.field_id = '{Id(field)}'{bounds} ORDER BY k.value {direction}, k.record_id {direction}";
+            var where = new (string Label, string Where, string Order, string? Walk)[]
             {
-                ("customers: email domain `@example7.com`", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND (search_text LIKE '%@example7.com%' OR text_vector @@ plainto_tsquery('simple', '@example7.com'))", "name_sort, record_id"),
-                ("customers: matches nothing", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND (search_text LIKE '%zzqqxx%' OR text_vector @@ plainto_tsquery('simple', 'zzqqxx'))", "name_sort, record_id"),
-                ("customers: plan in (Pro, Enterprise) and score 50..59, by name", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND (field_values @> '{{\"{Id("plan")}\": \"{plans[1]}\"}}' OR field_values @> '{{\"{Id("plan")}\": \"{plans[2]}\"}}') AND (CASE WHEN jsonb_typeof(field_values -> '{Id("score")}') = 'number' THEN (field_values ->> '{Id("score")}')::numeric END) >= 50 AND (CASE WHEN jsonb_typeof(field_values -> '{Id("score")}') = 'number' THEN (field_values ->> '{Id("score")}')::numeric END) <= 59", "name_sort, record_id"),
-                ("customers: vip, by score descending", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND field_values @> '{{\"{Id("vip")}\": true}}'", $"COALESCE(field_values -> '{Id("score")}', 'null'::jsonb) DESC, record_id DESC"),
-                ("customers of one organization", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND organization_ids @> ARRAY['{someOrg}']::uuid[]", "name_sort, record_id"),
-                ("customers: plan is empty", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND NOT jsonb_exists(field_values, '{Id("plan")}')", "name_sort, record_id"),
+                ("customers: email domain `@example7.com`", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND (search_text LIKE '%@example7.com%' OR text_vector @@ plainto_tsquery('simple', '@example7.com'))", "name_sort, record_id", null),
+                ("customers: matches nothing", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND (search_text LIKE '%zzqqxx%' OR text_vector @@ plainto_tsquery('simple', 'zzqqxx'))", "name_sort, record_id", null),
+                ("customers: plan in (Pro, Enterprise) and score 50..59, by name", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND (field_values @> '{{\"{Id("plan")}\": \"{plans[1]}\"}}' OR field_values @> '{{\"{Id("plan")}\": \"{plans[2]}\"}}') AND (CASE WHEN jsonb_typeof(field_values -> '{Id("score")}') = 'number' THEN (field_values ->> '{Id("score")}')::numeric END) >= 50 AND (CASE WHEN jsonb_typeof(field_values -> '{Id("score")}') = 'number' THEN (field_values ->> '{Id("score")}')::numeric END) <= 59", "name_sort, record_id", null),
+                ("customers: vip, by score descending", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND field_values @> '{{\"{Id("vip")}\": true}}'", $"COALESCE(field_values -> '{Id("score")}', 'null'::jsonb) DESC, record_id DESC", Walk("score", "DESC")),
+                ("organizations: tier Gold and seats 100..199, by seats descending", $"tenant_id = '{tenantId}' AND entity = 'Organization' AND field_values @> '{{\"{Id("tier")}\": \"{tiers[0]}\"}}' AND (CASE WHEN jsonb_typeof(field_values -> '{Id("seats")}') = 'number' THEN (field_values ->> '{Id("seats")}')::numeric END) >= 100 AND (CASE WHEN jsonb_typeof(field_values -> '{Id("seats")}') = 'number' THEN (field_values ->> '{Id("seats")}')::numeric END) < 200", $"COALESCE(field_values -> '{Id("seats")}', 'null'::jsonb) DESC, record_id DESC", Walk("seats", "DESC", " AND jsonb_typeof(k.value) = 'number' AND k.value >= to_jsonb(100) AND k.value < to_jsonb(200)")),
+                ("customers of one organization", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND organization_ids @> ARRAY['{someOrg}']::uuid[]", "name_sort, record_id", null),
+                ("customers: plan is empty", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND NOT jsonb_exists(field_values, '{Id("plan")}')", "name_sort, record_id", null),
             };
             string Before(int i) => $"SELECT record_id FROM search_documents WHERE {where[i].Where} ORDER BY {where[i].Order} LIMIT 51; SELECT count(*) FROM search_documents WHERE {where[i].Where}";
             string First(int i) => $"WITH matches AS MATERIALIZED (SELECT record_id, name_sort, field_values FROM search_documents WHERE {where[i].Where} LIMIT 1001) SELECT (SELECT count(*) FROM matches), record_id FROM matches ORDER BY {where[i].Order} LIMIT 51";
-            string Page(int i) => $"SELECT record_id FROM search_documents WHERE {where[i].Where} ORDER BY {where[i].Order} LIMIT 51";
+            string Page(int i) => where[i].Walk is { } walk
+                ? "SELECT d.record_id " + string.Format(CultureInfo.InvariantCulture, walk, where[i].Where) + " LIMIT 51"
+                : $"SELECT record_id FROM search_documents WHERE {where[i].Where} ORDER BY {where[i].Order} LIMIT 51";
             var sqlRows = new List<string>();
             var plansText = new StringBuilder();
             await using (var connection = await OpenAsync(db, tenantId))
@@ -301,7 +309,7 @@ internal static class SearchMirrorBench
                     var statements = new List<(string What, string Sql)> { ("up to 1,001 matches: the count, and the page sorted from them", First(i)) };
                     if (counted > 1000)
                     {
-                        statements.Add(("> 1,000 matches: the page by walking the sort index", Page(i)));
+                        statements.Add((where[i].Walk is null ? "> 1,000 matches: the page by walking the sort index" : "> 1,000 matches: the page by walking the field's sort keys", Page(i)));
                     }
 
                     foreach (var (what, sql) in statements)
@@ -401,7 +409,16 @@ internal static class SearchMirrorBench
         finally
         {
             NpgsqlConnection.ClearAllPools();
-            await Exec(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+            if (Environment.GetEnvironmentVariable("SEARCH_MIRROR_KEEP_DATABASE") == "1")
+            {
+                // For looking at plans afterwards; drop it yourself.
+                Console.WriteLine($"database kept: {database}");
+            }
+            else
+            {
+                await Exec(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+            }
+
             using var _ = await management.DeleteAsync($"api/vhosts/{vhost}");
         }
     }

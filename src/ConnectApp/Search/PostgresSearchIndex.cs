@@ -226,7 +226,12 @@ internal sealed class PostgresSearchIndex(NpgsqlDataSource dataSource) : ISearch
             counted = cursor is null ? 0 : (long)(await count.ExecuteScalarAsync(cancellationToken))!;
         }
 
-        if (counted > SearchResult.TotalCap)
+        if (counted > SearchResult.TotalCap && query.Sort.FieldId is { } keyField && query.Sort.FieldType is FieldType.Number or FieldType.Date or FieldType.Checkbox)
+        {
+            hits.Clear();
+            await PageBySortKeysAsync(connection, sql, query, keyField, columns, hits, cancellationToken);
+        }
+        else if (counted > SearchResult.TotalCap)
         {
             hits.Clear();
             var page = sql.Clone();
@@ -247,6 +252,109 @@ internal sealed class PostgresSearchIndex(NpgsqlDataSource dataSource) : ISearch
         var total = counted.Value;
         var more = hits.Count > query.Limit;
         return new SearchResult(Math.Min(total, SearchResult.TotalCap), total <= SearchResult.TotalCap, more ? hits.GetRange(0, query.Limit) : hits, more);
+    }
+
+    /// <summary>
+    /// The page of a broad match (more than the cap) sorted by a number, date or checkbox field, without sorting every
+    /// match: the documents with a value in (value, id) order by walking <c>search_sort_keys</c> (each checked against the
+    /// query's conditions; a number range on the sorted field also bounds the walk), and those without one (sort key
+    /// null: first ascending, last descending) by id. The same order and keys as <c>ORDER BY COALESCE(field_values -> f,
+    /// 'null'), record_id</c>: the keys table holds every number, boolean and short string value, which is every value
+    /// these field types store. Like the name index walk, it finds a page of dense matches at once.
+    /// </summary>
+    private static async Task PageBySortKeysAsync(NpgsqlConnection connection, TenantSql sql, SearchQuery query, Guid field, string columns, List<SearchHit> hits, CancellationToken cancellationToken)
+    {
+        var descending = query.Sort.Descending;
+        var direction = descending ? "DESC" : "ASC";
+        var afterKey = query.After is { } after ? (after.Key?.ToJsonString() ?? "null") : null;
+        var afterIsNull = afterKey == "null";
+        var want = query.Limit + 1;
+
+        async Task ReadAsync(NpgsqlCommand command)
+        {
+            command.Parameters.Add(new NpgsqlParameter("sort_field", NpgsqlDbType.Uuid) { Value = field });
+            command.Parameters.Add(new NpgsqlParameter("limit", want - hits.Count));
+            if (query.After is { } cursor)
+            {
+                command.Parameters.Add(new NpgsqlParameter("after_key", NpgsqlDbType.Jsonb) { Value = afterKey });
+                command.Parameters.Add(new NpgsqlParameter("after_id", cursor.Id));
+            }
+
+            await using (command)
+            {
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    hits.Add(Hit(reader, query));
+                }
+            }
+        }
+
+        // Documents whose sort key is null (no value), by id.
+        Task WithoutValueAsync(bool useCursor) => ReadAsync(sql.Clone()
+            .And("COALESCE(field_values -> @sort_field::text, 'null'::jsonb) = 'null'::jsonb")
+            .And(useCursor ? $"record_id {(descending ? "<" : ">")} @after_id" : "true")
+            .Command(connection, from => $"SELECT {columns} FROM {from} ORDER BY record_id {direction} LIMIT @limit"));
+
+        // Documents with a value, in (value, id) order from the keys' index; each one checked against every condition.
+        Task WithValueAsync(bool useCursor)
+        {
+            var walk = new List<string> { "k.tenant_id = @tenant", "k.field_id = @sort_field" };
+            if (useCursor)
+            {
+                walk.Add($"(k.value, k.record_id) {(descending ? "<" : ">")} (@after_key, @after_id)");
+            }
+
+            for (var i = 0; i < query.Filters.Count; i++)
+            {
+                var f = query.Filters[i];
+                if (f.Kind == FilterKind.Range && f.Type == FieldType.Number && f.FieldId == field)
+                {
+                    // The filter's own bounds (its parameters) on the key: jsonb orders numbers numerically.
+                    walk.Add("jsonb_typeof(k.value) = 'number'");
+                    foreach (var (op, bound, name) in new[] { (">=", f.Gte, "gte"), (">", f.Gt, "gt"), ("<=", f.Lte, "lte"), ("<", f.Lt, "lt") })
+                    {
+                        if (bound is not null)
+                        {
+                            walk.Add($"k.value {op} to_jsonb(@f{i}_{name})");
+                        }
+                    }
+                }
+            }
+
+            return ReadAsync(sql.Command(connection, from =>
+                $"""
+                SELECT d.* FROM search_sort_keys k
+                CROSS JOIN LATERAL (SELECT {columns} FROM {from} AND record_id = k.record_id) d
+                WHERE {string.Join(" AND ", walk)}
+                ORDER BY k.value {direction}, k.record_id {direction} LIMIT @limit
+                """));
+        }
+
+        if (descending)
+        {
+            if (!afterIsNull)
+            {
+                await WithValueAsync(query.After is not null);
+            }
+
+            if (hits.Count < want)
+            {
+                await WithoutValueAsync(afterIsNull);
+            }
+        }
+        else
+        {
+            if (query.After is null || afterIsNull)
+            {
+                await WithoutValueAsync(afterIsNull);
+            }
+
+            if (hits.Count < want)
+            {
+                await WithValueAsync(query.After is not null && !afterIsNull);
+            }
+        }
     }
 
     private static SearchHit Hit(NpgsqlDataReader reader, SearchQuery query)
