@@ -198,7 +198,22 @@ internal sealed class PostgresSearchIndex(NpgsqlDataSource dataSource) : ISearch
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var hits = new List<SearchHit>(query.Limit + 1);
         long? counted = null;
-        await using (var first = sql.Command(connection, from =>
+        // The first statement may also find the matches of a number range through the sort keys (a redundant condition:
+        // the typed one stays): with it the planner can walk the range's keys and stop at cap + 1 matches instead of
+        // building the bitmaps of every other condition first (two select options of 300,000 customers each with a score
+        // range: 67 ms, 13 ms with it); a rarer condition (a LIKE) still drives. Only here: for a sorted page it could
+        // choose to read the whole range and sort it.
+        var counting = sql.Clone();
+        for (var i = 0; i < query.Filters.Count; i++)
+        {
+            var bounds = KeyBounds(query.Filters[i], i).ToList();
+            if (bounds.Count > 0)
+            {
+                counting.And($"record_id IN (SELECT k.record_id FROM search_sort_keys k WHERE k.tenant_id = @tenant AND k.field_id = @f{i}_field::uuid AND {string.Join(" AND ", bounds)})");
+            }
+        }
+
+        await using (var first = counting.Command(connection, from =>
             $"""
             WITH matches AS MATERIALIZED (
                 SELECT record_id, entity, external_id, name, email, organization_ids, field_values, version, updated_at, name_sort FROM {from} LIMIT @count_limit)
@@ -221,7 +236,7 @@ internal sealed class PostgresSearchIndex(NpgsqlDataSource dataSource) : ISearch
         if (counted is null)
         {
             // An empty page: no match at all without a cursor; with one, past the end of the matches taken (count them).
-            await using var count = sql.Command(connection, from => $"SELECT count(*) FROM (SELECT 1 FROM {from} LIMIT @count_limit) matches");
+            await using var count = counting.Command(connection, from => $"SELECT count(*) FROM (SELECT 1 FROM {from} LIMIT @count_limit) matches");
             count.Parameters.Add(new NpgsqlParameter("count_limit", SearchResult.TotalCap + 1));
             counted = cursor is null ? 0 : (long)(await count.ExecuteScalarAsync(cancellationToken))!;
         }
@@ -308,17 +323,9 @@ internal sealed class PostgresSearchIndex(NpgsqlDataSource dataSource) : ISearch
             for (var i = 0; i < query.Filters.Count; i++)
             {
                 var f = query.Filters[i];
-                if (f.Kind == FilterKind.Range && f.Type == FieldType.Number && f.FieldId == field)
+                if (f.FieldId == field)
                 {
-                    // The filter's own bounds (its parameters) on the key: jsonb orders numbers numerically.
-                    walk.Add("jsonb_typeof(k.value) = 'number'");
-                    foreach (var (op, bound, name) in new[] { (">=", f.Gte, "gte"), (">", f.Gt, "gt"), ("<=", f.Lte, "lte"), ("<", f.Lt, "lt") })
-                    {
-                        if (bound is not null)
-                        {
-                            walk.Add($"k.value {op} to_jsonb(@f{i}_{name})");
-                        }
-                    }
+                    walk.AddRange(KeyBounds(f, i));
                 }
             }
 
@@ -356,6 +363,31 @@ internal sealed class PostgresSearchIndex(NpgsqlDataSource dataSource) : ISearch
             }
         }
     }
+
+    /// <summary>
+    /// A number range filter's bounds on <c>k.value</c> (search_sort_keys), as the jsonb parameters AddConditions adds:
+    /// jsonb orders numbers numerically, and every number value has a key, so the keys within the bounds are a superset
+    /// of the documents the typed filter keeps (a one-sided bound also lets through keys of other JSON types; the
+    /// documents' own condition still decides).
+    /// </summary>
+    private static IEnumerable<string> KeyBounds(SearchFilter f, int i)
+    {
+        if (f.Kind != FilterKind.Range || f.Type != FieldType.Number)
+        {
+            yield break;
+        }
+
+        foreach (var (op, bound, name) in RangeBounds(f))
+        {
+            if (bound is not null)
+            {
+                yield return $"k.value {op} @f{i}_{name}_key";
+            }
+        }
+    }
+
+    private static (string Op, JsonNode? Bound, string Name)[] RangeBounds(SearchFilter f) =>
+        [(">=", f.Gte, "gte"), (">", f.Gt, "gt"), ("<=", f.Lte, "lte"), ("<", f.Lt, "lt")];
 
     private static SearchHit Hit(NpgsqlDataReader reader, SearchQuery query)
     {
@@ -418,11 +450,17 @@ internal sealed class PostgresSearchIndex(NpgsqlDataSource dataSource) : ISearch
                         ? $"(CASE WHEN jsonb_typeof(field_values -> {field}) = 'number' THEN (field_values ->> {field})::numeric END)"
                         : $"(CASE WHEN jsonb_typeof(field_values -> {field}) = 'string' THEN (field_values ->> {field}) COLLATE \"C\" END)";
                     sql.Use(fieldParameter);
-                    foreach (var (op, bound, name) in new[] { (">=", f.Gte, "gte"), (">", f.Gt, "gt"), ("<=", f.Lte, "lte"), ("<", f.Lt, "lt") })
+                    foreach (var (op, bound, name) in RangeBounds(f))
                     {
                         if (bound is null)
                         {
                             continue;
+                        }
+
+                        if (f.Type == FieldType.Number)
+                        {
+                            // The bound as jsonb too, for the sort keys (KeyBounds).
+                            sql.Use(new NpgsqlParameter($"f{i}_{name}_key", NpgsqlDbType.Jsonb) { Value = bound.GetValue<decimal>().ToString(System.Globalization.CultureInfo.InvariantCulture) });
                         }
 
                         sql.And($"{typed} {op} @f{i}_{name}", f.Type == FieldType.Number
