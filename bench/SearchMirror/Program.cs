@@ -5,6 +5,7 @@
 // old list endpoint), mirror lag at a sustained write rate (against a low rate), EXPLAIN of the main statements.
 // Writes bench/search-mirror.md.
 // Usage: dotnet run -c Release --project bench/SearchMirror -- [organizations] [customers] [writes/s] [seconds]
+// (SEARCH_MIRROR_KEEP_DATABASE=1 keeps the database for looking at plans afterwards.)
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -46,6 +47,30 @@ internal static class SearchMirrorBench
         (await management.PutAsync($"api/permissions/{vhost}/guest", new StringContent("""{"configure":".*","write":".*","read":".*"}""", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
         var secretsKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         var md = new StringBuilder();
+
+        // The machine is shared: the 1-minute load average every 10 s during the run, reported with the figures.
+        var loadSamples = new List<double>();
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested && File.Exists("/proc/loadavg"))
+            {
+                var first = (await File.ReadAllTextAsync("/proc/loadavg")).Split(' ')[0];
+                lock (loadSamples)
+                {
+                    loadSamples.Add(double.Parse(first, CultureInfo.InvariantCulture));
+                }
+
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(10), sampling.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        });
         try
         {
             var migrate = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "ConnectApp.dll"), "migrate"])
@@ -227,18 +252,31 @@ internal static class SearchMirrorBench
             // (page and exact count, in one batch) under the row-level-security policy search_documents had (restored for
             // the measurement by the table's owner, the app role, then dropped again); "after" is today's engine's
             // statements (count up to 1,001, then the page) without it. Both as the app role, same data, same minute.
-            var where = new (string Label, string Where, string Order)[]
+            // Walk: for a sort by a number field, today's page beyond 1,000 matches walks search_sort_keys (the field's
+            // values in order, each document checked against the conditions; a range on the sorted field bounds the walk).
+            string Walk(string field, string direction, string bounds = "") =>
+                $"FROM search_sort_keys k CROSS JOIN LATERAL (SELECT record_id FROM search_documents WHERE {{0}} AND record_id = k.record_id) d WHERE k.tenant_id = '{tenantId}' AND k.field_id = '{Id(field)}'{bounds} ORDER BY k.value {direction}, k.record_id {direction}";
+            // Keys: the first statement's redundant condition for a number range (the range through search_sort_keys).
+            string Keys(string field, int gte, int lte) =>
+                $" AND record_id IN (SELECT k.record_id FROM search_sort_keys k WHERE k.tenant_id = '{tenantId}' AND k.field_id = '{Id(field)}' AND k.value >= '{gte}'::jsonb AND k.value <= '{lte}'::jsonb)";
+            var where = new (string Label, string Where, string Order, string? Walk)[]
             {
-                ("customers: email domain `@example7.com`", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND (search_text LIKE '%@example7.com%' OR text_vector @@ plainto_tsquery('simple', '@example7.com'))", "name_sort, record_id"),
-                ("customers: matches nothing", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND (search_text LIKE '%zzqqxx%' OR text_vector @@ plainto_tsquery('simple', 'zzqqxx'))", "name_sort, record_id"),
-                ("customers: plan in (Pro, Enterprise) and score 50..59, by name", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND (field_values @> '{{\"{Id("plan")}\": \"{plans[1]}\"}}' OR field_values @> '{{\"{Id("plan")}\": \"{plans[2]}\"}}') AND (CASE WHEN jsonb_typeof(field_values -> '{Id("score")}') = 'number' THEN (field_values ->> '{Id("score")}')::numeric END) >= 50 AND (CASE WHEN jsonb_typeof(field_values -> '{Id("score")}') = 'number' THEN (field_values ->> '{Id("score")}')::numeric END) <= 59", "name_sort, record_id"),
-                ("customers: vip, by score descending", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND field_values @> '{{\"{Id("vip")}\": true}}'", $"COALESCE(field_values -> '{Id("score")}', 'null'::jsonb) DESC, record_id DESC"),
-                ("customers of one organization", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND organization_ids @> ARRAY['{someOrg}']::uuid[]", "name_sort, record_id"),
-                ("customers: plan is empty", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND NOT jsonb_exists(field_values, '{Id("plan")}')", "name_sort, record_id"),
+                ("customers: email domain `@example7.com`", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND (search_text LIKE '%@example7.com%' OR text_vector @@ plainto_tsquery('simple', '@example7.com'))", "name_sort, record_id", null),
+                ("customers: matches nothing", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND (search_text LIKE '%zzqqxx%' OR text_vector @@ plainto_tsquery('simple', 'zzqqxx'))", "name_sort, record_id", null),
+                ("customers: plan in (Pro, Enterprise) and score 50..59, by name", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND (field_values @> '{{\"{Id("plan")}\": \"{plans[1]}\"}}' OR field_values @> '{{\"{Id("plan")}\": \"{plans[2]}\"}}') AND (CASE WHEN jsonb_typeof(field_values -> '{Id("score")}') = 'number' THEN (field_values ->> '{Id("score")}')::numeric END) >= 50 AND (CASE WHEN jsonb_typeof(field_values -> '{Id("score")}') = 'number' THEN (field_values ->> '{Id("score")}')::numeric END) <= 59", "name_sort, record_id", null),
+                ("customers: vip, by score descending", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND field_values @> '{{\"{Id("vip")}\": true}}'", $"COALESCE(field_values -> '{Id("score")}', 'null'::jsonb) DESC, record_id DESC", Walk("score", "DESC")),
+                ("organizations: tier Gold and seats 100..199, by seats descending", $"tenant_id = '{tenantId}' AND entity = 'Organization' AND field_values @> '{{\"{Id("tier")}\": \"{tiers[0]}\"}}' AND (CASE WHEN jsonb_typeof(field_values -> '{Id("seats")}') = 'number' THEN (field_values ->> '{Id("seats")}')::numeric END) >= 100 AND (CASE WHEN jsonb_typeof(field_values -> '{Id("seats")}') = 'number' THEN (field_values ->> '{Id("seats")}')::numeric END) < 200", $"COALESCE(field_values -> '{Id("seats")}', 'null'::jsonb) DESC, record_id DESC", Walk("seats", "DESC", " AND k.value >= '100'::jsonb AND k.value < '200'::jsonb")),
+                ("customers of one organization", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND organization_ids @> ARRAY['{someOrg}']::uuid[]", "name_sort, record_id", null),
+                ("customers: plan is empty", $"tenant_id = '{tenantId}' AND entity = 'Customer' AND NOT jsonb_exists(field_values, '{Id("plan")}')", "name_sort, record_id", null),
             };
             string Before(int i) => $"SELECT record_id FROM search_documents WHERE {where[i].Where} ORDER BY {where[i].Order} LIMIT 51; SELECT count(*) FROM search_documents WHERE {where[i].Where}";
-            string First(int i) => $"WITH matches AS MATERIALIZED (SELECT record_id, name_sort, field_values FROM search_documents WHERE {where[i].Where} LIMIT 1001) SELECT (SELECT count(*) FROM matches), record_id FROM matches ORDER BY {where[i].Order} LIMIT 51";
-            string Page(int i) => $"SELECT record_id FROM search_documents WHERE {where[i].Where} ORDER BY {where[i].Order} LIMIT 51";
+            string First(int i) => $"WITH matches AS MATERIALIZED (SELECT record_id, name_sort, field_values FROM search_documents WHERE {where[i].Where}{(where[i].Label.Contains("score 50..59", StringComparison.Ordinal) ? Keys("score", 50, 59) : where[i].Label.Contains("seats 100..199", StringComparison.Ordinal) ? Keys("seats", 100, 199) : string.Empty)} LIMIT 1001) SELECT (SELECT count(*) FROM matches), record_id FROM matches ORDER BY {where[i].Order} LIMIT 51";
+            string Page(int i) => where[i].Walk is { } walk
+                ? "SELECT d.record_id " + string.Format(CultureInfo.InvariantCulture, walk, where[i].Where) + " LIMIT 51"
+                : $"SELECT record_id FROM search_documents WHERE {where[i].Where} ORDER BY {where[i].Order} LIMIT 51";
+            // Previous: the statements before search_sort_keys (no range through the keys; the page sorts every match).
+            string PreviousFirst(int i) => $"WITH matches AS MATERIALIZED (SELECT record_id, name_sort, field_values FROM search_documents WHERE {where[i].Where} LIMIT 1001) SELECT (SELECT count(*) FROM matches), record_id FROM matches ORDER BY {where[i].Order} LIMIT 51";
+            string PreviousPage(int i) => $"SELECT record_id FROM search_documents WHERE {where[i].Where} ORDER BY {where[i].Order} LIMIT 51";
             var sqlRows = new List<string>();
             var plansText = new StringBuilder();
             await using (var connection = await OpenAsync(db, tenantId))
@@ -265,6 +303,7 @@ internal static class SearchMirrorBench
                 }
 
                 var afters = new List<(double P50, double P95)>();
+                var previous = new List<(double P50, double P95)>();
                 for (var i = 0; i < where.Length; i++)
                 {
                     var index = i;
@@ -276,6 +315,13 @@ internal static class SearchMirrorBench
                             await Run(Page(index));
                         }
                     }));
+                    previous.Add(await Time(20, async () =>
+                    {
+                        if ((long?)await Run(PreviousFirst(index)) is > 1000)
+                        {
+                            await Run(PreviousPage(index));
+                        }
+                    }));
                 }
 
                 await Run($"ALTER TABLE search_documents ENABLE ROW LEVEL SECURITY; ALTER TABLE search_documents FORCE ROW LEVEL SECURITY; CREATE POLICY tenant_isolation ON search_documents USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)");
@@ -285,7 +331,7 @@ internal static class SearchMirrorBench
                     {
                         var index = i;
                         var before = await Time(5, () => Run(Before(index)));
-                        sqlRows.Add(string.Create(CultureInfo.InvariantCulture, $"| {where[i].Label} | {before.P50:F1} | {before.P95:F1} | {afters[i].P50:F1} | {afters[i].P95:F1} | {before.P50 / afters[i].P50:F0}× |"));
+                        sqlRows.Add(string.Create(CultureInfo.InvariantCulture, $"| {where[i].Label} | {before.P50:F1} | {before.P95:F1} | {previous[i].P50:F1} | {previous[i].P95:F1} | {afters[i].P50:F1} | {afters[i].P95:F1} | {before.P50 / afters[i].P50:F0}× | {previous[i].P95 / afters[i].P95:F1}× |"));
                         Console.WriteLine(sqlRows[^1]);
                     }
                 }
@@ -301,7 +347,7 @@ internal static class SearchMirrorBench
                     var statements = new List<(string What, string Sql)> { ("up to 1,001 matches: the count, and the page sorted from them", First(i)) };
                     if (counted > 1000)
                     {
-                        statements.Add(("> 1,000 matches: the page by walking the sort index", Page(i)));
+                        statements.Add((where[i].Walk is null ? "> 1,000 matches: the page by walking the sort index" : "> 1,000 matches: the page by walking the field's sort keys", Page(i)));
                     }
 
                     foreach (var (what, sql) in statements)
@@ -325,7 +371,10 @@ internal static class SearchMirrorBench
             md.AppendLine("# Search mirror benchmark");
             md.AppendLine();
             md.AppendLine(CultureInfo.InvariantCulture, $"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores shared with other work ({Environment.OSVersion}), .NET {Environment.Version}, PostgreSQL 15 and RabbitMQ 3.10 on 127.0.0.1.");
-            md.AppendLine(CultureInfo.InvariantCulture, $"Machine: `nproc` {Environment.ProcessorCount}, memory {memory}; load average at the end of the run (1/5/15 min, /proc/loadavg): {loadAverage}.");
+            await sampling.CancelAsync();
+            await sampler;
+            var sampled = loadSamples.Count == 0 ? "n/a" : string.Create(CultureInfo.InvariantCulture, $"min {loadSamples.Min():F1}, mean {loadSamples.Average():F1}, max {loadSamples.Max():F1} over {loadSamples.Count} samples");
+            md.AppendLine(CultureInfo.InvariantCulture, $"Machine: `nproc` {Environment.ProcessorCount}, memory {memory}; 1-minute load average sampled every 10 s during the run: {sampled}; at the end (1/5/15 min, /proc/loadavg): {loadAverage}.");
             md.AppendLine("App in role `all` (web + outbox relay + consumers) and Jira simulator in this process (Kestrel on loopback), fresh database, own RabbitMQ vhost, Release build, PostgreSQL search engine.");
             md.AppendLine(CultureInfo.InvariantCulture, $"Command: `dotnet run -c Release --project bench/SearchMirror -- {organizations} {customers} {writeRate} {writeSeconds}`");
             md.AppendLine();
@@ -360,10 +409,10 @@ internal static class SearchMirrorBench
             md.AppendLine();
             md.AppendLine("### Same run, SQL level: the previous engine's statements vs today's (ms, as the app role)");
             md.AppendLine();
-            md.AppendLine("Before: page + exact count under the row-level-security policy search_documents had (restored for this measurement), 5 samples. After: today's statements without the policy (up to 1,001 matches, their count and the page sorted from them; beyond 1,000 matches also the page by the sort index), 20 samples.");
+            md.AppendLine("Before: page + exact count under the row-level-security policy search_documents had (restored for this measurement), 5 samples. Previous: the statements before the sort keys (no range through `search_sort_keys`; beyond 1,000 matches the page sorts every match), 20 samples. After: today's statements without the policy (up to 1,001 matches, their count and the page sorted from them, a number range also through the sort keys; beyond 1,000 matches also the page by the name index or the field's sort keys), 20 samples.");
             md.AppendLine();
-            md.AppendLine("| query | before p50 | before p95 | after p50 | after p95 | p50 before/after |");
-            md.AppendLine("|---|---|---|---|---|---|");
+            md.AppendLine("| query | before p50 | before p95 | previous p50 | previous p95 | after p50 | after p95 | p50 before/after | p95 previous/after |");
+            md.AppendLine("|---|---|---|---|---|---|---|---|---|");
             foreach (var row in sqlRows)
             {
                 md.AppendLine(row);
@@ -401,7 +450,16 @@ internal static class SearchMirrorBench
         finally
         {
             NpgsqlConnection.ClearAllPools();
-            await Exec(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+            if (Environment.GetEnvironmentVariable("SEARCH_MIRROR_KEEP_DATABASE") == "1")
+            {
+                // For looking at plans afterwards; drop it yourself.
+                Console.WriteLine($"database kept: {database}");
+            }
+            else
+            {
+                await Exec(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+            }
+
             using var _ = await management.DeleteAsync($"api/vhosts/{vhost}");
         }
     }

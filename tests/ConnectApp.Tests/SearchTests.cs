@@ -140,19 +140,25 @@ public sealed class SearchTests(ConnectAppFixture app, ElasticsearchApp elastics
         await WaitForImportAsync(agent, upload["id"]!.GetValue<string>());
         await WaitForMirrorAsync(agent, expectedOrganizations: count);
 
-        foreach (var sort in new[] { "name", "-size" })
+        // By size, both directions, and with a range on the sorted field: beyond 1,000 matches the PostgreSQL engine
+        // walks its sort keys (records without a size last descending, first ascending); the order must be exact.
+        var inRange = Enumerable.Range(0, count).Count(i => i % 13 != 0 && i % 41 is >= 10 and < 30);
+        var sizeRange = new[] { new { field = "size", op = "range", gte = 10, lt = 30 } };
+        foreach (var (sort, filters, expected) in new[] { ("name", null, count), ("-size", null, count), ("size", null, count), ("-size", sizeRange, inRange), ("size", sizeRange, inRange) })
         {
             var seen = new HashSet<string>();
+            var all = new List<JsonNode>();
             string? cursor = null;
             var pages = 0;
             do
             {
-                var page = await SearchAsync(agent, "organizations", new { sort, cursor, limit = 200 }, waitForMirror: false);
+                var page = await SearchAsync(agent, "organizations", new { sort, cursor, limit = 200, filters }, waitForMirror: false);
                 Assert.Equal(1000, page["total"]!.GetValue<long>()); // counted up to the cap: "1,000 or more"
                 Assert.False(page["totalExact"]!.GetValue<bool>());
                 foreach (var record in page["values"]!.AsArray())
                 {
                     Assert.True(seen.Add(record!["id"]!.GetValue<string>()), $"duplicate {record["id"]} on page {pages} sorted by {sort}");
+                    all.Add(record);
                 }
 
                 cursor = page["nextCursor"]?.GetValue<string>();
@@ -160,9 +166,24 @@ public sealed class SearchTests(ConnectAppFixture app, ElasticsearchApp elastics
             }
             while (cursor is not null);
 
-            Assert.Equal(count, seen.Count);
-            Assert.Equal((count + 199) / 200, pages);
+            Assert.Equal(expected, seen.Count);
+            Assert.Equal((expected + 199) / 200, pages);
+            if (sort != "name")
+            {
+                // (size, id) strictly in order; no size sorts below every size.
+                var descending = sort.StartsWith('-');
+                for (var i = 1; i < all.Count; i++)
+                {
+                    var (a, b) = (SizeAndId(all[i - 1]), SizeAndId(all[i]));
+                    var order = a.Size == b.Size ? string.CompareOrdinal(a.Id, b.Id) : Nullable.Compare(a.Size, b.Size);
+                    Assert.True(descending ? order > 0 : order < 0, $"sorted by {sort}: {a} before {b}");
+                }
+
+                Assert.All(all, r => Assert.True(filters is null || SizeAndId(r).Size is >= 10 and < 30));
+            }
         }
+
+        static (decimal? Size, string Id) SizeAndId(JsonNode record) => (record["values"]!["size"]?.GetValue<decimal>(), record["id"]!.GetValue<string>());
     }
 
     [Fact]

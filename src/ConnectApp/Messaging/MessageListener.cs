@@ -155,7 +155,7 @@ internal sealed class MessageListener(QueueSpec queue, IServiceScopeFactory scop
 
     private async Task MarkAppliedAsync(long outboxId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("UPDATE outbox_messages SET applied_at = clock_timestamp() WHERE id = @id AND applied_at IS NULL");
+        await using var command = dataSource.CreateCommand("UPDATE outbox_messages SET applied_at = clock_timestamp(), sent_at = coalesce(sent_at, clock_timestamp()) WHERE id = @id AND applied_at IS NULL");
         command.Parameters.AddWithValue("id", outboxId);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

@@ -30,7 +30,10 @@ internal sealed class OutboxMessage
 
     public DateTimeOffset CreatedAt { get; set; }
 
-    /// <summary>When the broker confirmed it; null while waiting for the relay.</summary>
+    /// <summary>
+    /// When the broker confirmed it; null while waiting for the relay. A consumer that applies a message before the relay
+    /// marked it sets it too (to the time it applied it), since the relay skips rows a consumer holds locked.
+    /// </summary>
     public DateTimeOffset? SentAt { get; set; }
 
     /// <summary>When a consumer handled it; the oldest unapplied change of a tenant is the mirror's lag.</summary>

@@ -103,9 +103,10 @@ internal sealed class OutboxRelay(NpgsqlDataSource dataSource, RabbitMqConnectio
         logger.LogInformation("Outbox relay running");
 
         var nextCleanup = DateTimeOffset.UtcNow;
+        var unmarked = new Dictionary<long, long>();
         while (!stoppingToken.IsCancellationRequested)
         {
-            var published = await PublishBatchAsync(connection, channel, settings, stoppingToken);
+            var published = await PublishBatchAsync(connection, channel, settings, unmarked, stoppingToken);
             if (DateTimeOffset.UtcNow >= nextCleanup)
             {
                 await CleanupAsync(connection, settings.Retention, stoppingToken);
@@ -135,8 +136,22 @@ internal sealed class OutboxRelay(NpgsqlDataSource dataSource, RabbitMqConnectio
 
     private sealed record Row(long Id, Guid TenantId, string Type, byte[] Payload, DateTimeOffset CreatedAt);
 
-    private static async Task<int> PublishBatchAsync(NpgsqlConnection connection, IChannel channel, OutboxOptions settings, CancellationToken cancellationToken)
+    /// <summary>How long a published row that a consumer held locked (so it could not be marked sent) is not published again.</summary>
+    internal static readonly TimeSpan UnmarkedHold = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Publishes the next unsent rows in order and marks them sent. <paramref name="unmarked"/>: rows published and
+    /// confirmed that could not be marked sent because a consumer was marking them applied at that moment (it marks them
+    /// sent too), not selected again for <see cref="UnmarkedHold"/> so that they are not published twice.
+    /// </summary>
+    private static async Task<int> PublishBatchAsync(NpgsqlConnection connection, IChannel channel, OutboxOptions settings, Dictionary<long, long> unmarked, CancellationToken cancellationToken)
     {
+        var expired = Environment.TickCount64 - (long)UnmarkedHold.TotalMilliseconds;
+        foreach (var id in unmarked.Where(u => u.Value < expired).Select(u => u.Key).ToList())
+        {
+            unmarked.Remove(id);
+        }
+
         var rows = new List<Row>(settings.BatchSize);
         await using (var select = new NpgsqlCommand(
             """
@@ -152,7 +167,7 @@ internal sealed class OutboxRelay(NpgsqlDataSource dataSource, RabbitMqConnectio
                          WHERE a.datname IS DISTINCT FROM current_database() AND a.backend_xid IS NOT NULL)),
                     (pg_snapshot_xmax(pg_current_snapshot())::text)::bigint) AS xid)
             SELECT id, tenant_id, type, payload::text, created_at FROM outbox_messages
-            WHERE sent_at IS NULL
+            WHERE sent_at IS NULL AND NOT (id = ANY(@unmarked))
               AND (type = ANY(@unordered) OR transaction_id < (SELECT xid FROM horizon) OR created_at < clock_timestamp() - @wait)
             ORDER BY transaction_id, id
             LIMIT @limit
@@ -161,6 +176,7 @@ internal sealed class OutboxRelay(NpgsqlDataSource dataSource, RabbitMqConnectio
             select.Parameters.AddWithValue("wait", settings.MaxOrderingWait);
             select.Parameters.AddWithValue("unordered", Unordered);
             select.Parameters.AddWithValue("limit", settings.BatchSize);
+            select.Parameters.AddWithValue("unmarked", unmarked.Keys.ToArray());
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -191,11 +207,31 @@ internal sealed class OutboxRelay(NpgsqlDataSource dataSource, RabbitMqConnectio
 
         await Task.WhenAll(confirms);
 
-        // One timestamp for the batch (the statement's): the rows were published in order, together.
-        await using (var mark = new NpgsqlCommand("UPDATE outbox_messages SET sent_at = now() WHERE id = ANY(@ids)", connection))
+        // One timestamp for the batch (the statement's): the rows were published in order, together. Rows locked by a
+        // consumer are skipped, never waited for: a consumer that got a message before this mark is marking it applied
+        // (and sent) in a batch of its own, locking rows in another order, and waiting for each other deadlocked the two
+        // (PostgreSQL's 1 s deadlock timeout, then the relay's restart and re-publishing its batch: up to 2 s of mirror
+        // lag at 500 writes/s, bench/search-mirror.md). The relay never waits, so it can be in no deadlock.
+        var marked = new HashSet<long>();
+        await using (var mark = new NpgsqlCommand(
+            """
+            UPDATE outbox_messages SET sent_at = now()
+            WHERE id IN (SELECT id FROM outbox_messages WHERE id = ANY(@ids) AND sent_at IS NULL FOR UPDATE SKIP LOCKED)
+            RETURNING id
+            """, connection))
         {
             mark.Parameters.AddWithValue("ids", rows.Select(r => r.Id).ToArray());
-            await mark.ExecuteNonQueryAsync(cancellationToken);
+            await using var reader = await mark.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                marked.Add(reader.GetInt64(0));
+            }
+        }
+
+        var now = Environment.TickCount64;
+        foreach (var row in rows.Where(r => !marked.Contains(r.Id)))
+        {
+            unmarked[row.Id] = now;
         }
 
         return rows.Count;

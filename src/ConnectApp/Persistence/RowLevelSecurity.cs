@@ -21,8 +21,9 @@ internal static class RowLevelSecurity
     /// <c>search_documents</c> is the other kind of exemption (docs/adr/0010): a derived copy of records (the system of
     /// record stays under row-level security) whose GIN indexes PostgreSQL will not use under a policy; the search
     /// engine's single statement builder (PostgresSearchIndex.TenantSql) puts <c>tenant_id = @tenant</c> in every statement.
+    /// <c>search_sort_keys</c> is part of that copy (the documents' values in sort order), read only joined to it.
     /// </summary>
-    public static readonly string[] SystemTables = ["outbox_messages", "search_documents"];
+    public static readonly string[] SystemTables = ["outbox_messages", "search_documents", "search_sort_keys"];
 
     public static async Task ApplyAsync(DbContext db, CancellationToken cancellationToken)
     {

@@ -115,7 +115,7 @@ internal sealed class MirrorBatcher(IServiceScopeFactory scopes, ILogger<MirrorB
         if (outboxIds.Count > 0)
         {
             await db.Database.ExecuteSqlAsync(
-                $"UPDATE outbox_messages SET applied_at = clock_timestamp() WHERE id = ANY({outboxIds.ToArray()}) AND tenant_id = {tenantId} AND applied_at IS NULL",
+                $"UPDATE outbox_messages SET applied_at = clock_timestamp(), sent_at = coalesce(sent_at, clock_timestamp()) WHERE id = ANY({outboxIds.ToArray()}) AND tenant_id = {tenantId} AND applied_at IS NULL",
                 cancellationToken);
         }
     }

@@ -127,7 +127,7 @@ internal sealed class PostgresSearchIndex(NpgsqlDataSource dataSource) : ISearch
             WITH batch AS (SELECT r.id, r.entity, r.external_id, r.name, r.email, r.field_values, r.version, r.updated_at, r.removed_at
                            FROM records r WHERE r.tenant_id = @tenant AND r.id = ANY(@gone_candidates)),
             {BuildFromRecords.Replace("UPSERT_CONFLICT", UpsertConflict, StringComparison.Ordinal)},
-            applied AS (UPDATE outbox_messages SET applied_at = clock_timestamp() WHERE id = ANY(@outbox_ids) AND tenant_id = @tenant AND applied_at IS NULL RETURNING 1)
+            applied AS (UPDATE outbox_messages SET applied_at = clock_timestamp(), sent_at = coalesce(sent_at, clock_timestamp()) WHERE id = ANY(@outbox_ids) AND tenant_id = @tenant AND applied_at IS NULL RETURNING 1)
             SELECT (SELECT count(*) FROM upserted), (SELECT count(*) FROM gone), (SELECT count(*) FROM applied)
             """);
         command.Parameters.AddWithValue("gone_candidates", recordIds.ToArray());
@@ -198,7 +198,22 @@ internal sealed class PostgresSearchIndex(NpgsqlDataSource dataSource) : ISearch
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var hits = new List<SearchHit>(query.Limit + 1);
         long? counted = null;
-        await using (var first = sql.Command(connection, from =>
+        // The first statement may also find the matches of a number range through the sort keys (a redundant condition:
+        // the typed one stays): with it the planner can walk the range's keys and stop at cap + 1 matches instead of
+        // building the bitmaps of every other condition first (two select options of 300,000 customers each with a score
+        // range: 67 ms, 13 ms with it); a rarer condition (a LIKE) still drives. Only here: for a sorted page it could
+        // choose to read the whole range and sort it.
+        var counting = sql.Clone();
+        for (var i = 0; i < query.Filters.Count; i++)
+        {
+            var bounds = KeyBounds(query.Filters[i], i).ToList();
+            if (bounds.Count > 0)
+            {
+                counting.And($"record_id IN (SELECT k.record_id FROM search_sort_keys k WHERE k.tenant_id = @tenant AND k.field_id = @f{i}_field::uuid AND {string.Join(" AND ", bounds)})");
+            }
+        }
+
+        await using (var first = counting.Command(connection, from =>
             $"""
             WITH matches AS MATERIALIZED (
                 SELECT record_id, entity, external_id, name, email, organization_ids, field_values, version, updated_at, name_sort FROM {from} LIMIT @count_limit)
@@ -221,12 +236,17 @@ internal sealed class PostgresSearchIndex(NpgsqlDataSource dataSource) : ISearch
         if (counted is null)
         {
             // An empty page: no match at all without a cursor; with one, past the end of the matches taken (count them).
-            await using var count = sql.Command(connection, from => $"SELECT count(*) FROM (SELECT 1 FROM {from} LIMIT @count_limit) matches");
+            await using var count = counting.Command(connection, from => $"SELECT count(*) FROM (SELECT 1 FROM {from} LIMIT @count_limit) matches");
             count.Parameters.Add(new NpgsqlParameter("count_limit", SearchResult.TotalCap + 1));
             counted = cursor is null ? 0 : (long)(await count.ExecuteScalarAsync(cancellationToken))!;
         }
 
-        if (counted > SearchResult.TotalCap)
+        if (counted > SearchResult.TotalCap && query.Sort.FieldId is { } keyField && query.Sort.FieldType is FieldType.Number or FieldType.Date or FieldType.Checkbox)
+        {
+            hits.Clear();
+            await PageBySortKeysAsync(connection, sql, query, keyField, columns, hits, cancellationToken);
+        }
+        else if (counted > SearchResult.TotalCap)
         {
             hits.Clear();
             var page = sql.Clone();
@@ -248,6 +268,126 @@ internal sealed class PostgresSearchIndex(NpgsqlDataSource dataSource) : ISearch
         var more = hits.Count > query.Limit;
         return new SearchResult(Math.Min(total, SearchResult.TotalCap), total <= SearchResult.TotalCap, more ? hits.GetRange(0, query.Limit) : hits, more);
     }
+
+    /// <summary>
+    /// The page of a broad match (more than the cap) sorted by a number, date or checkbox field, without sorting every
+    /// match: the documents with a value in (value, id) order by walking <c>search_sort_keys</c> (each checked against the
+    /// query's conditions; a number range on the sorted field also bounds the walk), and those without one (sort key
+    /// null: first ascending, last descending) by id. The same order and keys as <c>ORDER BY COALESCE(field_values -> f,
+    /// 'null'), record_id</c>: the keys table holds every number, boolean and short string value, which is every value
+    /// these field types store. Like the name index walk, it finds a page of dense matches at once.
+    /// </summary>
+    private static async Task PageBySortKeysAsync(NpgsqlConnection connection, TenantSql sql, SearchQuery query, Guid field, string columns, List<SearchHit> hits, CancellationToken cancellationToken)
+    {
+        var descending = query.Sort.Descending;
+        var direction = descending ? "DESC" : "ASC";
+        var afterKey = query.After is { } after ? (after.Key?.ToJsonString() ?? "null") : null;
+        var afterIsNull = afterKey == "null";
+        var want = query.Limit + 1;
+
+        async Task ReadAsync(NpgsqlCommand command)
+        {
+            command.Parameters.Add(new NpgsqlParameter("sort_field", NpgsqlDbType.Uuid) { Value = field });
+            command.Parameters.Add(new NpgsqlParameter("limit", want - hits.Count));
+            if (query.After is { } cursor)
+            {
+                command.Parameters.Add(new NpgsqlParameter("after_key", NpgsqlDbType.Jsonb) { Value = afterKey });
+                command.Parameters.Add(new NpgsqlParameter("after_id", cursor.Id));
+            }
+
+            await using (command)
+            {
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    hits.Add(Hit(reader, query));
+                }
+            }
+        }
+
+        // Documents whose sort key is null (no value), by id.
+        Task WithoutValueAsync(bool useCursor) => ReadAsync(sql.Clone()
+            .And("COALESCE(field_values -> @sort_field::text, 'null'::jsonb) = 'null'::jsonb")
+            .And(useCursor ? $"record_id {(descending ? "<" : ">")} @after_id" : "true")
+            .Command(connection, from => $"SELECT {columns} FROM {from} ORDER BY record_id {direction} LIMIT @limit"));
+
+        // Documents with a value, in (value, id) order from the keys' index; each one checked against every condition.
+        Task WithValueAsync(bool useCursor)
+        {
+            var walk = new List<string> { "k.tenant_id = @tenant", "k.field_id = @sort_field" };
+            if (useCursor)
+            {
+                walk.Add($"(k.value, k.record_id) {(descending ? "<" : ">")} (@after_key, @after_id)");
+            }
+
+            for (var i = 0; i < query.Filters.Count; i++)
+            {
+                var f = query.Filters[i];
+                if (f.FieldId == field)
+                {
+                    walk.AddRange(KeyBounds(f, i));
+                }
+            }
+
+            return ReadAsync(sql.Command(connection, from =>
+                $"""
+                SELECT d.* FROM search_sort_keys k
+                CROSS JOIN LATERAL (SELECT {columns} FROM {from} AND record_id = k.record_id) d
+                WHERE {string.Join(" AND ", walk)}
+                ORDER BY k.value {direction}, k.record_id {direction} LIMIT @limit
+                """));
+        }
+
+        if (descending)
+        {
+            if (!afterIsNull)
+            {
+                await WithValueAsync(query.After is not null);
+            }
+
+            if (hits.Count < want)
+            {
+                await WithoutValueAsync(afterIsNull);
+            }
+        }
+        else
+        {
+            if (query.After is null || afterIsNull)
+            {
+                await WithoutValueAsync(afterIsNull);
+            }
+
+            if (hits.Count < want)
+            {
+                await WithValueAsync(query.After is not null && !afterIsNull);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A number range filter's bounds on <c>k.value</c> (search_sort_keys), as the jsonb parameters AddConditions adds:
+    /// jsonb orders numbers numerically, and every number value has a key, so the keys within the bounds are a superset
+    /// of the documents the typed filter keeps (a one-sided bound also lets through keys of other JSON types; the
+    /// documents' own condition still decides).
+    /// </summary>
+    private static IEnumerable<string> KeyBounds(SearchFilter f, int i)
+    {
+        if (f.Kind != FilterKind.Range || f.Type != FieldType.Number)
+        {
+            yield break;
+        }
+
+        foreach (var (op, bound, name) in RangeBounds(f))
+        {
+            if (bound is not null)
+            {
+                yield return $"k.value {op} @f{i}_{name}_key";
+            }
+        }
+    }
+
+    private static (string Op, JsonNode? Bound, string Name)[] RangeBounds(SearchFilter f) =>
+        [(">=", f.Gte, "gte"), (">", f.Gt, "gt"), ("<=", f.Lte, "lte"), ("<", f.Lt, "lt")];
 
     private static SearchHit Hit(NpgsqlDataReader reader, SearchQuery query)
     {
@@ -310,11 +450,17 @@ internal sealed class PostgresSearchIndex(NpgsqlDataSource dataSource) : ISearch
                         ? $"(CASE WHEN jsonb_typeof(field_values -> {field}) = 'number' THEN (field_values ->> {field})::numeric END)"
                         : $"(CASE WHEN jsonb_typeof(field_values -> {field}) = 'string' THEN (field_values ->> {field}) COLLATE \"C\" END)";
                     sql.Use(fieldParameter);
-                    foreach (var (op, bound, name) in new[] { (">=", f.Gte, "gte"), (">", f.Gt, "gt"), ("<=", f.Lte, "lte"), ("<", f.Lt, "lt") })
+                    foreach (var (op, bound, name) in RangeBounds(f))
                     {
                         if (bound is null)
                         {
                             continue;
+                        }
+
+                        if (f.Type == FieldType.Number)
+                        {
+                            // The bound as jsonb too, for the sort keys (KeyBounds).
+                            sql.Use(new NpgsqlParameter($"f{i}_{name}_key", NpgsqlDbType.Jsonb) { Value = bound.GetValue<decimal>().ToString(System.Globalization.CultureInfo.InvariantCulture) });
                         }
 
                         sql.And($"{typed} {op} @f{i}_{name}", f.Type == FieldType.Number

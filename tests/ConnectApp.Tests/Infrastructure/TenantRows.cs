@@ -45,7 +45,7 @@ internal static class TenantRows
     /// token records its use, at most once a minute, whatever the request then gets), the outbox's delivery marks
     /// (<c>sent_at</c>, <c>applied_at</c>: the relay and consumers set them in the background; a new message still
     /// counts) and the messages a schedule writes for every installed tenant (<c>personal-data.report.v1</c>, daily),
-    /// <c>search_documents</c> (the mirror, rebuilt in the background from what is counted here), and
+    /// <c>search_documents</c> and <c>search_sort_keys</c> (the mirror, rebuilt in the background from what is counted here), and
     /// <c>directory_sync_runs</c> (the progress of the directory sync every install queues, advanced by the worker; what
     /// a sync writes to records is counted).
     /// </remarks>
@@ -60,7 +60,7 @@ internal static class TenantRows
 
         var tables = new List<string>();
         await using (var list = new NpgsqlCommand(
-            "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'tenant_id' AND table_name NOT IN (SELECT table_name FROM information_schema.views) AND table_name NOT IN ('search_documents', 'directory_sync_runs') ORDER BY table_name", connection))
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'tenant_id' AND table_name NOT IN (SELECT table_name FROM information_schema.views) AND table_name NOT IN ('search_documents', 'search_sort_keys', 'directory_sync_runs') ORDER BY table_name", connection))
         await using (var reader = await list.ExecuteReaderAsync())
         {
             while (await reader.ReadAsync())

@@ -1037,6 +1037,34 @@ namespace ConnectApp.Persistence.Migrations
                     b.ToTable("search_reindex_runs", (string)null);
                 });
 
+            modelBuilder.Entity("ConnectApp.Search.SearchSortKey", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<Guid>("RecordId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("record_id");
+
+                    b.Property<Guid>("FieldId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("field_id");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("value");
+
+                    b.HasKey("TenantId", "RecordId", "FieldId")
+                        .HasName("pk_search_sort_keys");
+
+                    b.HasIndex("TenantId", "FieldId", "Value", "RecordId")
+                        .HasDatabaseName("ix_search_sort_keys_tenant_id_field_id_value_record_id");
+
+                    b.ToTable("search_sort_keys", (string)null);
+                });
+
             modelBuilder.Entity("ConnectApp.Sync.DirectorySyncRun", b =>
                 {
                     b.Property<Guid>("Id")
