@@ -14,7 +14,7 @@ using NpgsqlTypes;
 namespace ConnectApp.Persistence.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261124194821_JqlOptionLabels")]
+    [Migration("20261124202615_JqlOptionLabels")]
     partial class JqlOptionLabels
     {
         /// <inheritdoc />
@@ -1038,6 +1038,34 @@ namespace ConnectApp.Persistence.Migrations
                         .HasDatabaseName("ix_search_reindex_runs_tenant_id_created_at");
 
                     b.ToTable("search_reindex_runs", (string)null);
+                });
+
+            modelBuilder.Entity("ConnectApp.Search.SearchSortKey", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<Guid>("RecordId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("record_id");
+
+                    b.Property<Guid>("FieldId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("field_id");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("value");
+
+                    b.HasKey("TenantId", "RecordId", "FieldId")
+                        .HasName("pk_search_sort_keys");
+
+                    b.HasIndex("TenantId", "FieldId", "Value", "RecordId")
+                        .HasDatabaseName("ix_search_sort_keys_tenant_id_field_id_value_record_id");
+
+                    b.ToTable("search_sort_keys", (string)null);
                 });
 
             modelBuilder.Entity("ConnectApp.Sync.DirectorySyncRun", b =>
