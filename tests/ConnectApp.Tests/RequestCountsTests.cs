@@ -68,6 +68,39 @@ public sealed class RequestCountsTests(ConnectAppFixture app)
     }
 
     [Fact]
+    public async Task IssuePanel_KeepsAtMost8CountCallsInFlightPerSite_AndAnswersWithoutCountsBeyondThem()
+    {
+        var (site, agent, acmeId) = await SiteWithReporterAsync();
+        site.Issues.SearchLatency = TimeSpan.FromSeconds(3);
+
+        // Five reporters, each in Acme: 4 counts each (theirs and Acme's, open and closed; Acme's are shared).
+        var reporters = Enumerable.Range(1, 5).Select(i => $"557058:burst-{i}").ToList();
+        foreach (var reporter in reporters)
+        {
+            await agent.SendJsonAsync(HttpMethod.Post, "api/customers", new { accountId = reporter, name = "Burst " + reporter[^1], organizationIds = new[] { acmeId } })
+                .OkJsonAsync(HttpStatusCode.Created);
+        }
+
+        var clock = Stopwatch.StartNew();
+        var panels = await Task.WhenAll(reporters.Select(r => agent.GetAsync($"api/issue-panel?reporter={r}").OkJsonAsync()));
+        clock.Stop();
+        Assert.All(panels, p => Assert.Equal("jira-slow", p["requestCounts"]!["reason"]!.GetValue<string>()));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the panels waited {clock.Elapsed.TotalMilliseconds:F0} ms");
+        await Task.Delay(TimeSpan.FromSeconds(3.5)); // the calls that were started are answered (the simulator counts a call when it answers)
+        Assert.InRange(site.Issues.CountCalls, 2, 8); // 12 distinct counts wanted; never more than 8 asked at once
+
+        // Once Jira has answered the calls in flight, the next looks ask for the rest and have every count.
+        site.Issues.SearchLatency = TimeSpan.Zero;
+        await TenantTableCounts.WaitAsync(
+            async () =>
+            {
+                var all = await Task.WhenAll(reporters.Select(r => agent.GetAsync($"api/issue-panel?reporter={r}").OkJsonAsync()));
+                return all.All(p => p["requestCounts"]!["available"]!.GetValue<bool>());
+            },
+            TimeSpan.FromSeconds(30), "every count, once Jira keeps up");
+    }
+
+    [Fact]
     public async Task IssuePanel_AnswersWithoutCounts_WhenJiraFailsTheCount()
     {
         var (site, agent, _) = await SiteWithReporterAsync();

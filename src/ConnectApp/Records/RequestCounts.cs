@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using AtlassianConnect;
 using ConnectApp.Jira;
 using Microsoft.Extensions.Caching.Memory;
@@ -73,6 +75,20 @@ internal sealed class RequestCounter(JiraClient jira, IMemoryCache cache, IOptio
     /// <summary>At most this many of the reporter's organizations are counted (two calls each).</summary>
     public const int MaxOrganizations = 10;
 
+    /// <summary>
+    /// At most this many count calls in flight per site (in this process). Beyond it a count is not asked for: the
+    /// panel answers without counts (<c>jira-slow</c>) instead of piling calls on a Jira that is not keeping up — under
+    /// a burst of panels for new reporters, calls the panels had stopped waiting for kept running by the thousand and
+    /// took the machine from every other request (bench 2026-11-24 20:35: the directory fell from 1,195 to 25
+    /// requests/s right after such a burst).
+    /// </summary>
+    public const int MaxInFlightPerSite = 8;
+
+    private static readonly ConcurrentDictionary<Guid, StrongBox<int>> InFlight = new();
+
+    // What a count that was not asked for looks like: shared, already faulted, never cached.
+    private static readonly Task<long> NotAsked = Task.FromException<long>(new InvalidOperationException("Too many request counts in flight for the site"));
+
     public async Task<RequestCounts> CountAsync(ConnectTenant tenant, Guid tenantId, string reporter, IReadOnlyList<(Guid Id, string Name)> organizations, CancellationToken cancellationToken)
     {
         var counted = organizations.Take(MaxOrganizations).ToList();
@@ -93,6 +109,11 @@ internal sealed class RequestCounter(JiraClient jira, IMemoryCache cache, IOptio
             cancellationToken.ThrowIfCancellationRequested();
             logger.LogInformation("Request counts of tenant {TenantId} not ready after {Timeout} ms; the panel answers without them", tenantId, settings.Timeout.TotalMilliseconds);
             return RequestCounts.Unavailable("jira-slow");
+        }
+
+        if (tasks.Any(t => t == NotAsked))
+        {
+            return RequestCounts.Unavailable("jira-slow"); // too many of the site's counts in flight already
         }
 
         if (tasks.Any(t => !t.IsCompletedSuccessfully))
@@ -126,7 +147,12 @@ internal sealed class RequestCounter(JiraClient jira, IMemoryCache cache, IOptio
         }
 
         // Not tied to the panel request: a count still under way when the panel gave up finishes and is cached.
-        var task = jira.ApproximateCountAsync(tenant, jql, CancellationToken.None);
+        var task = Ask(tenant, tenantId, jql);
+        if (task == NotAsked)
+        {
+            return task;
+        }
+
         if (cacheFor > TimeSpan.Zero)
         {
             Store(key, new CachedCount(task, now + cacheFor), cacheFor);
@@ -141,13 +167,13 @@ internal sealed class RequestCounter(JiraClient jira, IMemoryCache cache, IOptio
         var refreshed = false;
         try
         {
-            var count = await jira.ApproximateCountAsync(tenant, jql, CancellationToken.None);
+            var count = await Ask(tenant, key.Item2, jql);
             Store(key, new CachedCount(Task.FromResult(count), time.GetUtcNow() + cacheFor), cacheFor);
             refreshed = true;
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        catch (Exception e)
         {
-            // Keep serving the stale count until it expires; a later look tries again.
+            // Keep serving the stale count until it expires; a later look tries again (also when too many were in flight).
             logger.LogInformation("Refreshing a request count of tenant {TenantId} failed: {Error}", key.Item2, e.GetType().Name);
         }
         finally
@@ -157,6 +183,31 @@ internal sealed class RequestCounter(JiraClient jira, IMemoryCache cache, IOptio
                 Volatile.Write(ref stale.Refreshing, 0);
             }
         }
+    }
+
+    /// <summary>The count call, if the site has fewer than <see cref="MaxInFlightPerSite"/> in flight; else <see cref="NotAsked"/>.</summary>
+    private Task<long> Ask(ConnectTenant tenant, Guid tenantId, string jql)
+    {
+        var inFlight = InFlight.GetOrAdd(tenantId, static _ => new StrongBox<int>());
+        if (Interlocked.Increment(ref inFlight.Value) > MaxInFlightPerSite)
+        {
+            Interlocked.Decrement(ref inFlight.Value);
+            return NotAsked;
+        }
+
+        Task<long> call;
+        try
+        {
+            call = jira.ApproximateCountAsync(tenant, jql, CancellationToken.None);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref inFlight.Value);
+            throw;
+        }
+
+        _ = call.ContinueWith(static (_, box) => Interlocked.Decrement(ref ((StrongBox<int>)box!).Value), inFlight, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return call;
     }
 
     // A count is fresh for cacheFor, then served stale (while one refresh runs) for as long again, then forgotten.
