@@ -23,7 +23,7 @@ internal static class RecordsFeature
             o.CacheText = configuration["REQUEST_COUNTS_CACHE_SECONDS"];
         });
         services.AddKeyedSingleton(PanelReader.DataSourceKey, (sp, _) => PanelReader.CreateDataSource(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString!));
-        return services.AddScoped<RecordWriter>().AddScoped<FieldTypeChange>().AddScoped<RequestCounter>().AddSingleton<PanelReader>().AddSingleton<IssuePanelCache>();
+        return services.AddScoped<RecordWriter>().AddScoped<FieldTypeChange>().AddScoped<RequestCounter>().AddSingleton<PanelReader>().AddSingleton<IssuePanelCache>().AddSingleton<RequestCountCache>();
     }
 
     public static IEndpointRouteBuilder MapRecordsEndpoints(this IEndpointRouteBuilder api)

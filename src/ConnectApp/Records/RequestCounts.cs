@@ -70,7 +70,7 @@ internal sealed class RequestCountsOptionsValidator : IValidateOptions<RequestCo
 /// one call refreshes it in the background, so a panel never waits for Jira just because a count expired (under load,
 /// every panel of a site waited for the refresh: p99 731 ms at 50 connections, bench 2026-11-24 17:26).
 /// </summary>
-internal sealed class RequestCounter(JiraClient jira, IMemoryCache cache, IOptions<RequestCountsOptions> options, TimeProvider time, ILogger<RequestCounter> logger)
+internal sealed class RequestCounter(JiraClient jira, RequestCountCache counts, IOptions<RequestCountsOptions> options, TimeProvider time, ILogger<RequestCounter> logger)
 {
     /// <summary>At most this many of the reporter's organizations are counted (two calls each).</summary>
     public const int MaxOrganizations = 10;
@@ -134,7 +134,7 @@ internal sealed class RequestCounter(JiraClient jira, IMemoryCache cache, IOptio
     {
         var key = ("request-count", tenantId, jql);
         var now = time.GetUtcNow();
-        if (cache.TryGetValue(key, out CachedCount? cached) && cached is not null && !cached.Count.IsFaulted && !cached.Count.IsCanceled)
+        if (counts.Cache.TryGetValue(key, out CachedCount? cached) && cached is not null && !cached.Count.IsFaulted && !cached.Count.IsCanceled)
         {
             // Stale but not expired: answer with the last count at once and refresh it in the background (once), so
             // that no panel waits for Jira because a count just went stale (stale-while-revalidate).
@@ -156,7 +156,7 @@ internal sealed class RequestCounter(JiraClient jira, IMemoryCache cache, IOptio
         if (cacheFor > TimeSpan.Zero)
         {
             Store(key, new CachedCount(task, now + cacheFor), cacheFor);
-            _ = task.ContinueWith(t => cache.Remove(key), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _ = task.ContinueWith(t => counts.Cache.Remove(key), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
         return task;
@@ -212,7 +212,7 @@ internal sealed class RequestCounter(JiraClient jira, IMemoryCache cache, IOptio
 
     // A count is fresh for cacheFor, then served stale (while one refresh runs) for as long again, then forgotten.
     private void Store((string, Guid, string) key, CachedCount entry, TimeSpan cacheFor) =>
-        cache.Set(key, entry, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = cacheFor * 2, Size = 1 });
+        counts.Cache.Set(key, entry, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = cacheFor * 2, Size = 1 });
 
     private sealed class CachedCount(Task<long> count, DateTimeOffset freshUntil)
     {
@@ -225,4 +225,18 @@ internal sealed class RequestCounter(JiraClient jira, IMemoryCache cache, IOptio
 
     /// <summary>A JQL string literal: quotes and backslashes escaped.</summary>
     internal static string Quote(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+}
+
+/// <summary>
+/// The request counts kept in this process: at most <see cref="MaxEntries"/> (one per site and query; least recently
+/// used go first). Bounded, because every new reporter adds two to twenty-two queries: a day of panels must not grow
+/// the process (a burst of 100,000 new reporters took the web process to 394 MB, bench 2026-11-24 20:52).
+/// </summary>
+internal sealed class RequestCountCache : IDisposable
+{
+    public const int MaxEntries = 20_000;
+
+    public MemoryCache Cache { get; } = new(new MemoryCacheOptions { SizeLimit = MaxEntries, CompactionPercentage = 0.25 });
+
+    public void Dispose() => Cache.Dispose();
 }
