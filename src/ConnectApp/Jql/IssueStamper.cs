@@ -76,18 +76,7 @@ internal sealed class IssueStamper(AppDbContext db, JsmClient jsm, TenantStore t
             UNION SELECT m.customer_id FROM memberships m JOIN records o ON o.id = m.organization_id WHERE o.field_values <> jsonb_build_object()
             UNION SELECT customer_id FROM jql_stamps
             """).ToListAsync(cancellationToken);
-        foreach (var chunk in ids.Chunk(500))
-        {
-            foreach (var id in chunk)
-            {
-                OutboxInterceptor.Add(db, new JqlStampRequested(tenantId, id));
-            }
-
-            await db.SaveChangesAsync(cancellationToken);
-            db.ChangeTracker.Clear();
-        }
-
-        return ids.Count;
+        return await QueueAsync(tenantId, ids, cancellationToken);
     }
 
     /// <summary>After options were renamed: the customers holding one of them, or in an organization that does, get a stamp message.</summary>
@@ -105,7 +94,13 @@ internal sealed class IssueStamper(AppDbContext db, JsmClient jsm, TenantStore t
                 """).ToListAsync(cancellationToken));
         }
 
-        foreach (var chunk in ids.Chunk(500))
+        return await QueueAsync(tenantId, ids, cancellationToken);
+    }
+
+    /// <summary>A stamp message per customer, saved 500 at a time; how many.</summary>
+    private async Task<int> QueueAsync(Guid tenantId, IReadOnlyCollection<Guid> customerIds, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in customerIds.Chunk(500))
         {
             foreach (var id in chunk)
             {
@@ -116,7 +111,7 @@ internal sealed class IssueStamper(AppDbContext db, JsmClient jsm, TenantStore t
             db.ChangeTracker.Clear();
         }
 
-        return ids.Count;
+        return customerIds.Count;
     }
 
     private async Task<int> StampCustomerAsync(ConnectTenant tenant, Record customer, FieldCatalog customerFields, FieldCatalog organizationFields, CancellationToken cancellationToken)

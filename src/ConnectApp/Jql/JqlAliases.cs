@@ -33,7 +33,7 @@ internal sealed class JqlAliases(AppDbContext db, JsmClient jsm, IssueStamper st
 
             // The same aliases, but an option may have been renamed: the customers holding it (or whose organization
             // does) are stamped again; the module itself stays. Options only added change no issue.
-            var requeued = registered.Labels is { } before ? await stamper.QueueHoldersAsync(tenantId, JqlProperty.Relabelled(JsonNode.Parse(before)!.AsObject(), labels), cancellationToken) : 0;
+            var requeued = await QueueRelabelledAsync(tenantId, registered, labels, cancellationToken);
             await RememberAsync(tenantId, wanted, labels, cancellationToken);
             logger.LogInformation("Option labels of JQL-searchable fields of tenant {TenantId} changed; {Queued} customer(s) queued for stamping", tenantId, requeued);
             return false;
@@ -57,11 +57,7 @@ internal sealed class JqlAliases(AppDbContext db, JsmClient jsm, IssueStamper st
             var current = (await jsm.DynamicModulesAsync(tenant, cancellationToken)).FirstOrDefault(m => m?["key"]?.ToString() == JqlProperty.ModuleKey);
             if (JsonNode.DeepEquals(current?["keyConfigurations"], module?["keyConfigurations"]))
             {
-                if (registered?.Labels is { } before && before != labels.ToJsonString())
-                {
-                    await stamper.QueueHoldersAsync(tenantId, JqlProperty.Relabelled(JsonNode.Parse(before)!.AsObject(), labels), cancellationToken); // as above
-                }
-
+                await QueueRelabelledAsync(tenantId, registered, labels, cancellationToken); // as above
                 await RememberAsync(tenantId, module, labels, cancellationToken);
                 return false;
             }
@@ -89,6 +85,12 @@ internal sealed class JqlAliases(AppDbContext db, JsmClient jsm, IssueStamper st
             await db.Database.CloseConnectionAsync();
         }
     }
+
+    /// <summary>The holders of options whose label changed since <paramref name="registered"/> get a stamp message; how many.</summary>
+    private Task<int> QueueRelabelledAsync(Guid tenantId, JqlRegistration? registered, JsonObject labels, CancellationToken cancellationToken) =>
+        registered?.Labels is { } before && before != labels.ToJsonString()
+            ? stamper.QueueHoldersAsync(tenantId, JqlProperty.Relabelled(JsonNode.Parse(before)!.AsObject(), labels), cancellationToken)
+            : Task.FromResult(0);
 
     private async Task RememberAsync(Guid tenantId, JsonObject? module, JsonObject labels, CancellationToken cancellationToken)
     {
