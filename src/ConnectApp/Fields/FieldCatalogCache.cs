@@ -18,24 +18,8 @@ internal sealed class FieldCatalogCache(IMemoryCache cache, TenantChanges change
         GetBothAsync(tenantId, () => db, cancellationToken);
 
     /// <summary>The same, with the context made only on a miss (the issue panel does not need one otherwise).</summary>
-    public async Task<(FieldCatalog Organization, FieldCatalog Customer)> GetBothAsync(Guid tenantId, Func<AppDbContext> db, CancellationToken cancellationToken)
-    {
-        if (!changes.TryStamp(tenantId, out var stamp))
-        {
-            return await FieldCatalog.LoadBothAsync(db(), cancellationToken);
-        }
-
-        var key = Key(tenantId);
-        if (cache.TryGetValue(key, out Cached? cached) && cached!.Stamp == stamp)
-        {
-            return cached.Catalogs;
-        }
-
-        // Stamped before the read: a change committed during it moves the stamp, so this copy is never served.
-        var loaded = await FieldCatalog.LoadBothAsync(db(), cancellationToken);
-        cache.Set(key, new Cached(stamp, loaded), new MemoryCacheEntryOptions { SlidingExpiration = KeepFor, Size = 1 });
-        return loaded;
-    }
+    public Task<(FieldCatalog Organization, FieldCatalog Customer)> GetBothAsync(Guid tenantId, Func<AppDbContext> db, CancellationToken cancellationToken) =>
+        changes.GetOrReadAsync(cache, Key(tenantId), tenantId, () => FieldCatalog.LoadBothAsync(db(), cancellationToken), new MemoryCacheEntryOptions { SlidingExpiration = KeepFor, Size = 1 });
 
     public async Task<FieldCatalog> GetAsync(Guid tenantId, RecordEntity entity, AppDbContext db, CancellationToken cancellationToken)
     {
@@ -44,6 +28,4 @@ internal sealed class FieldCatalogCache(IMemoryCache cache, TenantChanges change
     }
 
     private static string Key(Guid tenantId) => "field-catalogs:" + tenantId.ToString("N");
-
-    private sealed record Cached(TenantChanges.Stamp Stamp, (FieldCatalog Organization, FieldCatalog Customer) Catalogs);
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Caching.Memory;
 using Npgsql;
 
 namespace ConnectApp.Persistence;
@@ -41,7 +42,31 @@ internal sealed class TenantChanges
         return true;
     }
 
+    /// <summary>
+    /// The cache's copy under <paramref name="key"/> while the tenant's stamp is the one it was read under; else
+    /// <paramref name="read"/>, stamped before it reads (a change committed during the read moves the stamp, so that
+    /// copy is never served) and kept with <paramref name="entry"/>'s options. Without a stamp: read through.
+    /// </summary>
+    public async Task<T> GetOrReadAsync<T>(IMemoryCache cache, object key, Guid tenantId, Func<Task<T>> read, MemoryCacheEntryOptions entry)
+    {
+        if (!TryStamp(tenantId, out var stamp))
+        {
+            return await read();
+        }
+
+        if (cache.TryGetValue(key, out Stamped<T>? cached) && cached!.Stamp == stamp)
+        {
+            return cached.Value;
+        }
+
+        var value = await read();
+        cache.Set(key, new Stamped<T>(stamp, value), entry);
+        return value;
+    }
+
     public void Changed(Guid tenantId) => _generations.AddOrUpdate(tenantId, 1, static (_, generation) => generation + 1);
+
+    private sealed record Stamped<T>(Stamp Stamp, T Value);
 
     internal void Listening()
     {

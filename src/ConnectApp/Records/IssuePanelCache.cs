@@ -19,26 +19,8 @@ internal sealed class IssuePanelCache(TenantChanges changes) : IDisposable
 
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = MaxEntries, CompactionPercentage = 0.25 });
 
-    public async Task<IssuePanelApi.StoredPanel> GetOrReadAsync(Guid tenantId, string key, Func<Task<IssuePanelApi.StoredPanel>> read)
-    {
-        if (!changes.TryStamp(tenantId, out var stamp))
-        {
-            return await read();
-        }
-
-        var cacheKey = (tenantId, key);
-        if (_cache.TryGetValue(cacheKey, out Entry? entry) && entry!.Stamp == stamp)
-        {
-            return entry.Panel;
-        }
-
-        // Stamped before the read: a change committed during it moves the stamp, so this copy is never served.
-        var panel = await read();
-        _cache.Set(cacheKey, new Entry(stamp, panel), new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = KeepFor });
-        return panel;
-    }
+    public Task<IssuePanelApi.StoredPanel> GetOrReadAsync(Guid tenantId, string key, Func<Task<IssuePanelApi.StoredPanel>> read) =>
+        changes.GetOrReadAsync(_cache, (tenantId, key), tenantId, read, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = KeepFor });
 
     public void Dispose() => _cache.Dispose();
-
-    private sealed record Entry(TenantChanges.Stamp Stamp, IssuePanelApi.StoredPanel Panel);
 }
