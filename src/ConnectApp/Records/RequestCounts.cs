@@ -102,6 +102,11 @@ internal sealed class RequestCounter(JiraClient jira, RequestCountCache counts, 
 
         var settings = options.Value;
         var tasks = queries.Select(q => CachedCountAsync(tenant, tenantId, q, settings.CacheFor)).ToList();
+        if (tasks.Any(t => t == NotAsked))
+        {
+            return RequestCounts.Unavailable("jira-slow"); // too many of the site's counts in flight already: no use waiting for the others
+        }
+
         var all = Task.WhenAll(tasks);
         // Usually every count comes from the cache, already complete: no timer then.
         if (!all.IsCompleted && await Task.WhenAny(all, Task.Delay(settings.Timeout, cancellationToken)) != all)
@@ -109,11 +114,6 @@ internal sealed class RequestCounter(JiraClient jira, RequestCountCache counts, 
             cancellationToken.ThrowIfCancellationRequested();
             logger.LogInformation("Request counts of tenant {TenantId} not ready after {Timeout} ms; the panel answers without them", tenantId, settings.Timeout.TotalMilliseconds);
             return RequestCounts.Unavailable("jira-slow");
-        }
-
-        if (tasks.Any(t => t == NotAsked))
-        {
-            return RequestCounts.Unavailable("jira-slow"); // too many of the site's counts in flight already
         }
 
         if (tasks.Any(t => !t.IsCompletedSuccessfully))
@@ -195,17 +195,7 @@ internal sealed class RequestCounter(JiraClient jira, RequestCountCache counts, 
             return NotAsked;
         }
 
-        Task<long> call;
-        try
-        {
-            call = jira.ApproximateCountAsync(tenant, jql, CancellationToken.None);
-        }
-        catch
-        {
-            Interlocked.Decrement(ref inFlight.Value);
-            throw;
-        }
-
+        var call = jira.ApproximateCountAsync(tenant, jql, CancellationToken.None); // async: its failures are in the task
         _ = call.ContinueWith(static (_, box) => Interlocked.Decrement(ref ((StrongBox<int>)box!).Value), inFlight, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return call;
     }
