@@ -153,9 +153,15 @@ internal sealed class MessageListener(QueueSpec queue, IServiceScopeFactory scop
         return await handler.HandleAsync(body, context, stoppingToken);
     }
 
+    /// <summary>
+    /// What marks an outbox row applied, for every consumer that does (SQL SET list): also sent, if the relay has not
+    /// marked it yet — the relay skips rows a consumer holds locked, and must not publish an applied row again (ADR 9).
+    /// </summary>
+    internal const string MarkAppliedSet = "applied_at = clock_timestamp(), sent_at = coalesce(sent_at, clock_timestamp())";
+
     private async Task MarkAppliedAsync(long outboxId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("UPDATE outbox_messages SET applied_at = clock_timestamp(), sent_at = coalesce(sent_at, clock_timestamp()) WHERE id = @id AND applied_at IS NULL");
+        await using var command = dataSource.CreateCommand($"UPDATE outbox_messages SET {MarkAppliedSet} WHERE id = @id AND applied_at IS NULL");
         command.Parameters.AddWithValue("id", outboxId);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using ConnectApp.Messaging;
 using ConnectApp.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -114,8 +115,9 @@ internal sealed class MirrorBatcher(IServiceScopeFactory scopes, ILogger<MirrorB
 
         if (outboxIds.Count > 0)
         {
-            await db.Database.ExecuteSqlAsync(
-                $"UPDATE outbox_messages SET applied_at = clock_timestamp(), sent_at = coalesce(sent_at, clock_timestamp()) WHERE id = ANY({outboxIds.ToArray()}) AND tenant_id = {tenantId} AND applied_at IS NULL",
+            await db.Database.ExecuteSqlRawAsync(
+                "UPDATE outbox_messages SET " + MessageListener.MarkAppliedSet + " WHERE id = ANY({0}) AND tenant_id = {1} AND applied_at IS NULL",
+                [outboxIds.ToArray(), tenantId],
                 cancellationToken);
         }
     }

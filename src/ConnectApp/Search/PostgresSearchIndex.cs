@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using ConnectApp.Fields;
+using ConnectApp.Messaging;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -127,7 +128,7 @@ internal sealed class PostgresSearchIndex(NpgsqlDataSource dataSource) : ISearch
             WITH batch AS (SELECT r.id, r.entity, r.external_id, r.name, r.email, r.field_values, r.version, r.updated_at, r.removed_at
                            FROM records r WHERE r.tenant_id = @tenant AND r.id = ANY(@gone_candidates)),
             {BuildFromRecords.Replace("UPSERT_CONFLICT", UpsertConflict, StringComparison.Ordinal)},
-            applied AS (UPDATE outbox_messages SET applied_at = clock_timestamp(), sent_at = coalesce(sent_at, clock_timestamp()) WHERE id = ANY(@outbox_ids) AND tenant_id = @tenant AND applied_at IS NULL RETURNING 1)
+            applied AS (UPDATE outbox_messages SET {MessageListener.MarkAppliedSet} WHERE id = ANY(@outbox_ids) AND tenant_id = @tenant AND applied_at IS NULL RETURNING 1)
             SELECT (SELECT count(*) FROM upserted), (SELECT count(*) FROM gone), (SELECT count(*) FROM applied)
             """);
         command.Parameters.AddWithValue("gone_candidates", recordIds.ToArray());
