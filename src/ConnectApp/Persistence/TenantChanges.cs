@@ -45,9 +45,10 @@ internal sealed class TenantChanges
     /// <summary>
     /// The cache's copy under <paramref name="key"/> while the tenant's stamp is the one it was read under; else
     /// <paramref name="read"/>, stamped before it reads (a change committed during the read moves the stamp, so that
-    /// copy is never served) and kept with <paramref name="entry"/>'s options. Without a stamp: read through.
+    /// copy is never served) and kept with <paramref name="entry"/>'s options — if <paramref name="admit"/> (asked
+    /// after a read) does not say no. Without a stamp: read through.
     /// </summary>
-    public async Task<T> GetOrReadAsync<T>(IMemoryCache cache, object key, Guid tenantId, Func<Task<T>> read, MemoryCacheEntryOptions entry)
+    public async Task<T> GetOrReadAsync<T>(IMemoryCache cache, object key, Guid tenantId, Func<Task<T>> read, MemoryCacheEntryOptions entry, Func<bool>? admit = null)
     {
         if (!TryStamp(tenantId, out var stamp))
         {
@@ -60,7 +61,11 @@ internal sealed class TenantChanges
         }
 
         var value = await read();
-        cache.Set(key, new Stamped<T>(stamp, value), entry);
+        if (admit is null || admit())
+        {
+            cache.Set(key, new Stamped<T>(stamp, value), entry);
+        }
+
         return value;
     }
 
