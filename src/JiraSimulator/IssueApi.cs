@@ -272,6 +272,11 @@ internal static class IssueApi
             return Results.Problem(error, statusCode: 401);
         }
 
+        if (site.Issues.CallLatency > TimeSpan.Zero)
+        {
+            await Task.Delay(site.Issues.CallLatency, context.RequestAborted);
+        }
+
         if (search)
         {
             if (site.Issues.SearchLatency > TimeSpan.Zero)

@@ -120,6 +120,9 @@ public sealed class IssueStore
     /// <summary>Every search call (count and search) waits this long first.</summary>
     public TimeSpan SearchLatency { get; set; }
 
+    /// <summary>Every issue REST call (search, properties, bulk, task) waits this long first: a network round trip (bench/JqlStamp).</summary>
+    public TimeSpan CallLatency { get; set; }
+
     /// <summary>Set: search calls answer this status instead.</summary>
     public int? FailSearchWith { get; set; }
 
