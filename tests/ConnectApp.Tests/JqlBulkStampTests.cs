@@ -167,6 +167,16 @@ public sealed class JqlBulkStampTests(ConnectAppFixture app)
         Assert.Equal(9, property!["value"]!["v"]!.GetValue<int>());
     }
 
+    [Theory]
+    [InlineData("https://acme.atlassian.net/rest/api/3/task/10641", "10641")]
+    [InlineData("https://elsewhere.example/rest/api/2/task/abc123", "abc123")] // only the id is taken: asked of the tenant's own baseUrl
+    [InlineData("/rest/api/3/task/77?x=1", "77")]
+    [InlineData("https://acme.atlassian.net/rest/api/3/issue/10641", null)]
+    [InlineData("https://acme.atlassian.net/rest/api/3/task/..%2F..%2Fadmin", null)]
+    [InlineData("https://acme.atlassian.net/rest/api/3/task/", null)]
+    public void BulkTaskLocation_YieldsOnlyATaskId(string location, string? expected) =>
+        Assert.Equal(expected, ConnectApp.Jira.JsmClient.TaskId(new Uri(location, UriKind.RelativeOrAbsolute)));
+
     private async Task<(SimulatedSite Site, HttpClient Agent)> SiteWithSearchableTierAsync()
     {
         var site = await app.InstallSiteAsync();
