@@ -189,6 +189,7 @@ internal sealed class BenchAppFactory(string databaseUrl, string secretsKey, str
         {
             services.AddHttpClient(InstallKeyProvider.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => simulator.Server.CreateHandler());
             services.AddHttpClient("jira").ConfigurePrimaryHttpMessageHandler(() => simulator.Server.CreateHandler());
+            services.AddHttpClient("jira-directory").ConfigurePrimaryHttpMessageHandler(() => simulator.Server.CreateHandler());
         });
     }
 }

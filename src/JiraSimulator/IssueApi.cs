@@ -7,7 +7,8 @@ namespace JiraSimulator;
 /// <summary>
 /// The issue REST endpoints the app calls, as Jira Cloud documents them: <c>POST /rest/api/3/search/approximate-count</c>
 /// (<c>{"jql"}</c> → <c>{"count"}</c>), <c>GET</c>/<c>POST /rest/api/3/search/jql</c> (paged by <c>nextPageToken</c>),
-/// issue entity properties (<c>PUT</c>/<c>GET /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}</c>), and the
+/// issue entity properties (<c>PUT</c>/<c>GET /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}</c>, and the
+/// asynchronous bulk <c>POST /rest/api/3/issue/properties/multi</c> with its task at <c>GET /rest/api/3/task/{taskId}</c>), and the
 /// app's dynamic modules (<c>GET</c>/<c>POST</c>/<c>DELETE /rest/atlassian-connect/1/app/module/dynamic</c>). A JQL
 /// outside the subset (<see cref="JqlSubset"/>) is a 400 with Jira's <c>errorMessages</c>.
 /// </summary>
@@ -53,7 +54,7 @@ internal static class IssueApi
                     return Results.BadRequest(new { errorMessages = new[] { "The property value must be valid JSON." }, errors = new { } });
                 }
 
-                site.Issues.CountPropertyWrite();
+                site.Issues.CountPropertyPut();
                 var created = issue.Properties.TryAdd(propertyKey, value);
                 if (!created)
                 {
@@ -61,6 +62,37 @@ internal static class IssueApi
                 }
 
                 return created ? Results.StatusCode(StatusCodes.Status201Created) : Results.Ok();
+            }));
+
+        // "Bulk set issue properties by issue": up to 100 issues, up to 10 properties each, numeric issueIDs; asynchronous
+        // (303 See Other, Location: the task) and non-transactional (failures in the task's result; unknown issues ignored).
+        rest.MapPost("/rest/api/3/issue/properties/multi", (string name, HttpContext context, SiteDirectory sites) =>
+            Guarded(name, context, sites, search: false, async site =>
+            {
+                if (site.Issues.TakeRateLimit())
+                {
+                    context.Response.Headers.RetryAfter = "1";
+                    return Results.StatusCode(StatusCodes.Status429TooManyRequests);
+                }
+
+                var body = await ReadAsync(context);
+                if (Updates(body, out var error) is not { } updates)
+                {
+                    return Results.BadRequest(new { errorMessages = new[] { error }, errors = new { } });
+                }
+
+                var task = site.Issues.StartBulkPropertyTask(new Uri(site.BaseUrl.ToString().TrimEnd('/') + "/rest/api/3/task/"), updates);
+                context.Response.Headers.Location = site.BaseUrl.ToString().TrimEnd('/') + "/rest/api/3/task/" + task.Id;
+                return Results.StatusCode(StatusCodes.Status303SeeOther);
+            }));
+
+        rest.MapGet("/rest/api/3/task/{taskId}", (string name, string taskId, HttpContext context, SiteDirectory sites) =>
+            Guarded(name, context, sites, search: false, site =>
+            {
+                site.Issues.CountTaskPoll();
+                return Task.FromResult(site.Issues.Tasks.TryGetValue(taskId, out var task)
+                    ? Results.Ok(task.ToJson())
+                    : Results.NotFound(new { errorMessages = new[] { "The task does not exist or you do not have permission to see it." }, errors = new { } }));
             }));
 
         rest.MapGet("/rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}", (string name, string issueIdOrKey, string propertyKey, HttpContext context, SiteDirectory sites) =>
@@ -122,6 +154,70 @@ internal static class IssueApi
             }));
     }
 
+    /// <summary>Jira's limits for "Bulk set issue properties by issue".</summary>
+    public const int MaxBulkIssues = 100;
+
+    public const int MaxBulkProperties = 10;
+
+    /// <summary>The longest property value Jira takes, in characters of JSON.</summary>
+    public const int MaxPropertyValueLength = 32768;
+
+    /// <summary>The body's updates, or null and Jira-like words on what is wrong with it.</summary>
+    private static List<(string IssueId, IReadOnlyDictionary<string, JsonNode> Properties)>? Updates(JsonObject? body, out string error)
+    {
+        error = string.Empty;
+        if (body?["issues"] is not JsonArray issues || issues.Count == 0)
+        {
+            error = "The request body must be valid, non-empty JSON with a list of issues.";
+            return null;
+        }
+
+        if (issues.Count > MaxBulkIssues)
+        {
+            error = $"The request can include up to {MaxBulkIssues} issues; it has {issues.Count}.";
+            return null;
+        }
+
+        var updates = new List<(string, IReadOnlyDictionary<string, JsonNode>)>();
+        foreach (var item in issues)
+        {
+            var id = item?["issueID"];
+            if (id is null || id.GetValueKind() != JsonValueKind.Number || !long.TryParse(id.ToJsonString(), NumberStyles.None, CultureInfo.InvariantCulture, out var issueId))
+            {
+                error = $"The issue ID must be a number: {id?.ToJsonString() ?? "missing"}.";
+                return null;
+            }
+
+            if (item!["properties"] is not JsonObject properties || properties.Count == 0)
+            {
+                error = $"Issue {issueId}: the properties must be valid, non-empty JSON.";
+                return null;
+            }
+
+            if (properties.Count > MaxBulkProperties)
+            {
+                error = $"Issue {issueId}: up to {MaxBulkProperties} entity properties can be specified for each issue; it has {properties.Count}.";
+                return null;
+            }
+
+            var values = new Dictionary<string, JsonNode>(StringComparer.Ordinal);
+            foreach (var (key, value) in properties)
+            {
+                if (key.Length is 0 or > 255 || value is null || value.ToJsonString().Length > MaxPropertyValueLength)
+                {
+                    error = $"Issue {issueId}: the property '{key}' must have a key of 1 to 255 characters and a JSON value of at most {MaxPropertyValueLength} characters.";
+                    return null;
+                }
+
+                values[key] = value.DeepClone();
+            }
+
+            updates.Add((issueId.ToString(CultureInfo.InvariantCulture), values));
+        }
+
+        return updates;
+    }
+
     private static JsonObject WithType(JsonObject module, string type)
     {
         var copy = (JsonObject)module.DeepClone();
@@ -174,6 +270,11 @@ internal static class IssueApi
         if (await AppTokenVerifier.VerifyAsync(context, site) is { } error)
         {
             return Results.Problem(error, statusCode: 401);
+        }
+
+        if (site.Issues.CallLatency > TimeSpan.Zero)
+        {
+            await Task.Delay(site.Issues.CallLatency, context.RequestAborted);
         }
 
         if (search)

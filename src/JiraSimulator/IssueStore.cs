@@ -22,6 +22,88 @@ public sealed class SimulatedIssue
     public System.Collections.Concurrent.ConcurrentDictionary<string, JsonNode> Properties { get; } = new(StringComparer.Ordinal);
 }
 
+/// <summary>A long-running task as <c>GET /rest/api/3/task/{taskId}</c> answers it (Jira's TaskProgressBean).</summary>
+public sealed class SimulatedTask(string id, Uri self, string description)
+{
+    private readonly Lock _lock = new();
+    private readonly long _submitted = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    private string _status = "ENQUEUED";
+    private int _progress;
+    private string? _message;
+    private JsonNode? _result;
+    private long? _finished;
+    private long _lastUpdate = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    public string Id { get; } = id;
+
+    public string Status
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _status;
+            }
+        }
+    }
+
+    internal void Set(string status, int progress, string? message, JsonNode? result)
+    {
+        lock (_lock)
+        {
+            _status = status;
+            _progress = progress;
+            _message = message;
+            _result = result;
+            _lastUpdate = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            if (status is "COMPLETE" or "FAILED" or "CANCELLED" or "DEAD")
+            {
+                _finished = _lastUpdate;
+            }
+        }
+    }
+
+    public JsonObject ToJson()
+    {
+        lock (_lock)
+        {
+            var json = new JsonObject
+            {
+                ["self"] = self.ToString(),
+                ["id"] = Id,
+                ["description"] = description,
+                ["status"] = _status,
+                ["progress"] = _progress,
+                ["submittedBy"] = 0,
+                ["submitted"] = _submitted,
+                ["lastUpdate"] = _lastUpdate,
+                ["elapsedRuntime"] = _lastUpdate - _submitted,
+            };
+            if (_message is not null)
+            {
+                json["message"] = _message;
+            }
+
+            if (_result is not null)
+            {
+                json["result"] = _result.DeepClone();
+            }
+
+            if (_status != "ENQUEUED")
+            {
+                json["started"] = _submitted;
+            }
+
+            if (_finished is { } finished)
+            {
+                json["finished"] = finished;
+            }
+
+            return json;
+        }
+    }
+}
+
 /// <summary>
 /// A site's issues and the app's dynamic modules, with injectable latency and failures for the search calls (tests
 /// make the issue panel's count call time out), and counters of what the app called.
@@ -38,6 +120,9 @@ public sealed class IssueStore
     /// <summary>Every search call (count and search) waits this long first.</summary>
     public TimeSpan SearchLatency { get; set; }
 
+    /// <summary>Every issue REST call (search, properties, bulk, task) waits this long first: a network round trip (bench/JqlStamp).</summary>
+    public TimeSpan CallLatency { get; set; }
+
     /// <summary>Set: search calls answer this status instead.</summary>
     public int? FailSearchWith { get; set; }
 
@@ -45,17 +130,153 @@ public sealed class IssueStore
 
     public int SearchCalls => _searchCalls;
 
+    /// <summary>Issue property values written, one per issue, by a <c>PUT</c> or by a bulk task.</summary>
     public int PropertyWrites => _propertyWrites;
+
+    /// <summary><c>PUT /rest/api/3/issue/{id}/properties/{key}</c> calls that wrote.</summary>
+    public int PropertyPuts => _propertyPuts;
+
+    /// <summary><c>POST /rest/api/3/issue/properties/multi</c> calls accepted (answered 303 with a task).</summary>
+    public int BulkPropertyCalls => _bulkPropertyCalls;
+
+    /// <summary>Bulk property calls answered 429 (<see cref="RateLimitBulkCalls"/>).</summary>
+    public int BulkPropertyRateLimited => _bulkRateLimited;
+
+    /// <summary><c>GET /rest/api/3/task/{id}</c> calls.</summary>
+    public int TaskPolls => _taskPolls;
+
+    /// <summary>A bulk task waits this long ENQUEUED, and as long again RUNNING, before its writes land and it ends.</summary>
+    public TimeSpan BulkTaskDelay { get; set; } = TimeSpan.FromMilliseconds(40);
+
+    /// <summary>The next this-many bulk tasks end FAILED, writing nothing.</summary>
+    public int FailBulkTasks
+    {
+        get => Volatile.Read(ref _failBulkTasks);
+        set => Volatile.Write(ref _failBulkTasks, value);
+    }
+
+    /// <summary>The next this-many bulk calls answer 429 with <c>Retry-After: 1</c>.</summary>
+    public int RateLimitBulkCalls
+    {
+        get => Volatile.Read(ref _rateLimitBulkCalls);
+        set => Volatile.Write(ref _rateLimitBulkCalls, value);
+    }
+
+    /// <summary>Issue ids a bulk task fails to update: the task is COMPLETE, its result names them (<c>failedAccessibleIssues</c>).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, bool> FailBulkIssues { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The site's long-running tasks by id (<c>GET /rest/api/3/task/{id}</c>).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, SimulatedTask> Tasks { get; } = new(StringComparer.Ordinal);
 
     private int _countCalls;
     private int _searchCalls;
     private int _propertyWrites;
+    private int _propertyPuts;
+    private int _bulkPropertyCalls;
+    private int _bulkRateLimited;
+    private int _taskPolls;
+    private int _failBulkTasks;
+    private int _rateLimitBulkCalls;
+    private long _nextTask = 10000;
 
     internal void CountCount() => Interlocked.Increment(ref _countCalls);
 
     internal void CountSearch() => Interlocked.Increment(ref _searchCalls);
 
-    internal void CountPropertyWrite() => Interlocked.Increment(ref _propertyWrites);
+    internal void CountPropertyPut()
+    {
+        Interlocked.Increment(ref _propertyPuts);
+        Interlocked.Increment(ref _propertyWrites);
+    }
+
+    internal void CountTaskPoll() => Interlocked.Increment(ref _taskPolls);
+
+    /// <summary>Takes one injected 429 if any is left.</summary>
+    internal bool TakeRateLimit()
+    {
+        while (true)
+        {
+            var left = Volatile.Read(ref _rateLimitBulkCalls);
+            if (left <= 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _rateLimitBulkCalls, left - 1, left) == left)
+            {
+                Interlocked.Increment(ref _bulkRateLimited);
+                return true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts a bulk property task: ENQUEUED now, RUNNING after <see cref="BulkTaskDelay"/>, then the writes land (issues
+    /// not found are ignored, as Jira documents; ids in <see cref="FailBulkIssues"/> are not written and are named in the
+    /// result) and it is COMPLETE — or FAILED with nothing written while <see cref="FailBulkTasks"/> lasts.
+    /// </summary>
+    internal SimulatedTask StartBulkPropertyTask(Uri self, IReadOnlyList<(string IssueId, IReadOnlyDictionary<string, JsonNode> Properties)> updates)
+    {
+        Interlocked.Increment(ref _bulkPropertyCalls);
+        var id = Interlocked.Increment(ref _nextTask).ToString(CultureInfo.InvariantCulture);
+        var task = new SimulatedTask(id, new Uri(self, id), "Bulk set issue properties by issue");
+        Tasks[id] = task;
+        var fail = TakeTaskFailure();
+        var delay = BulkTaskDelay;
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(delay);
+            task.Set("RUNNING", 50, null, null);
+            await Task.Delay(delay);
+            if (fail)
+            {
+                task.Set("FAILED", 100, "The task failed (injected fault).", null);
+                return;
+            }
+
+            var failed = new JsonObject();
+            foreach (var (issueId, properties) in updates)
+            {
+                if (Find(issueId) is not { } issue)
+                {
+                    continue; // "if an issue is not found, it is ignored"
+                }
+
+                if (FailBulkIssues.ContainsKey(issueId))
+                {
+                    failed[issueId] = new JsonArray("The property could not be set (injected fault).");
+                    continue;
+                }
+
+                foreach (var (key, value) in properties)
+                {
+                    issue.Properties[key] = value.DeepClone();
+                }
+
+                Interlocked.Increment(ref _propertyWrites);
+            }
+
+            task.Set("COMPLETE", 100, null, failed.Count == 0 ? null : new JsonObject { ["failedAccessibleIssues"] = failed });
+        });
+        return task;
+    }
+
+    private bool TakeTaskFailure()
+    {
+        while (true)
+        {
+            var left = Volatile.Read(ref _failBulkTasks);
+            if (left <= 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _failBulkTasks, left - 1, left) == left)
+            {
+                return true;
+            }
+        }
+    }
 
     public IReadOnlyList<SimulatedIssue> All
     {

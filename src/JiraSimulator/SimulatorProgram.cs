@@ -123,6 +123,18 @@ public static class SimulatorEndpoints
             site.Issues.FailSearchWith = status;
             return Results.Ok(new { latencyMs = site.Issues.SearchLatency.TotalMilliseconds, status });
         });
+        app.MapPost("/admin/sites/{name}/bulk-property-faults", (string name, int? failTasks, int? rateLimit, int? taskDelayMs, SiteDirectory sites) =>
+        {
+            if (sites.Find(name) is not { } site)
+            {
+                return Results.NotFound();
+            }
+
+            site.Issues.FailBulkTasks = Math.Max(0, failTasks ?? 0);
+            site.Issues.RateLimitBulkCalls = Math.Max(0, rateLimit ?? 0);
+            site.Issues.BulkTaskDelay = TimeSpan.FromMilliseconds(Math.Max(0, taskDelayMs ?? 40));
+            return Results.Ok(new { failTasks = site.Issues.FailBulkTasks, rateLimit = site.Issues.RateLimitBulkCalls, taskDelayMs = site.Issues.BulkTaskDelay.TotalMilliseconds });
+        });
         app.MapPost("/admin/sites/{name}/faults", (string name, int? every, int? status, int? retryAfter, int? latencyMs, SiteDirectory sites) =>
         {
             if (sites.Find(name) is not { } site)

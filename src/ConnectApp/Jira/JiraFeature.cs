@@ -22,7 +22,10 @@ internal static class JiraFeature
         // transport errors; Retry-After honoured, else jittered exponential back-off), per-attempt timeout, then the
         // per-site concurrency cap and the JWT signature (fresh for every attempt).
         services.AddTransient<TenantConcurrencyHandler>();
-        var directory = services.AddHttpClient<JsmClient>(JsmClient.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
+        // Redirects are not followed: a 303 is an answer (the bulk property task's Location, read by JsmClient), and a
+        // followed redirect would leave the tenant's baseUrl and go unsigned.
+        var directory = services.AddHttpClient<JsmClient>(JsmClient.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         directory.AddResilienceHandler("jira-directory", pipeline =>
             {
                 pipeline.AddTimeout(DirectoryCallBudget);

@@ -37,6 +37,18 @@ internal sealed record JsmWriteResult(HttpStatusCode Status, string? Error)
     public bool Transient => Status is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout || (int)Status >= 500;
 }
 
+/// <summary>
+/// A Jira long-running task as <c>GET /rest/api/3/task/{taskId}</c> reports it: <c>status</c> is one of ENQUEUED,
+/// RUNNING, COMPLETE, FAILED, CANCEL_REQUESTED, CANCELLED, DEAD; <c>result</c> is what the operation answered.
+/// </summary>
+internal sealed record JiraTask(string Status, System.Text.Json.Nodes.JsonNode? Result, string? Message)
+{
+    /// <summary>Still to come: ENQUEUED, RUNNING, or CANCEL_REQUESTED (not yet CANCELLED).</summary>
+    public bool Pending => Status is "ENQUEUED" or "RUNNING" or "CANCEL_REQUESTED";
+
+    public bool Complete => Status == "COMPLETE";
+}
+
 /// <summary>Jira did not give a usable answer after the retries (or answered with a status a retry cannot fix).</summary>
 internal sealed class JiraCallException(string message, HttpStatusCode? status = null, Exception? inner = null) : HttpRequestException(message, inner, status);
 
@@ -175,6 +187,70 @@ internal sealed class JsmClient(HttpClient http)
         }
 
         return true;
+    }
+
+    /// <summary>"Bulk set issue properties by issue" takes up to 100 issues per request (and up to 10 properties per issue).</summary>
+    public const int MaxBulkPropertyIssues = 100;
+
+    /// <summary>
+    /// Sets one property on up to <see cref="MaxBulkPropertyIssues"/> issues by id ("Bulk set issue properties by
+    /// issue", <c>POST /rest/api/3/issue/properties/multi</c>, body <c>{"issues": [{"issueID": 10001, "properties":
+    /// {"key": value}}]}</c>). Jira documents it as asynchronous and non-transactional: it answers 303 See Other with the
+    /// task in <c>Location</c>, and the task's result tells which updates failed; an issue it does not find is ignored.
+    /// Answers the task's id, to be followed with <see cref="TaskAsync"/> (a <c>Location</c> that is not a task of this
+    /// site's REST API is refused, never followed).
+    /// </summary>
+    public async Task<string> SetIssuePropertiesAsync(ConnectTenant tenant, IReadOnlyCollection<string> issueIds, string propertyKey, System.Text.Json.Nodes.JsonNode value, CancellationToken cancellationToken)
+    {
+        if (issueIds.Count is 0 or > MaxBulkPropertyIssues)
+        {
+            throw new ArgumentOutOfRangeException(nameof(issueIds), $"1 to {MaxBulkPropertyIssues} issues per call.");
+        }
+
+        const string path = "rest/api/3/issue/properties/multi";
+        var issues = new System.Text.Json.Nodes.JsonArray();
+        foreach (var id in issueIds)
+        {
+            issues.Add(new System.Text.Json.Nodes.JsonObject
+            {
+                ["issueID"] = long.Parse(id, NumberStyles.None, CultureInfo.InvariantCulture), // Jira's issue ids are numbers
+                ["properties"] = new System.Text.Json.Nodes.JsonObject { [propertyKey] = value.DeepClone() },
+            });
+        }
+
+        using var request = ConnectRequest.Create(tenant, HttpMethod.Post, path);
+        request.Content = new StringContent(new System.Text.Json.Nodes.JsonObject { ["issues"] = issues }.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+        using var response = await SendAsync(request, "POST /" + path, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.SeeOther)
+        {
+            throw new JiraCallException($"Jira answered {(int)response.StatusCode} to POST /{path}", response.StatusCode);
+        }
+
+        return TaskId(response.Headers.Location)
+            ?? throw new JiraCallException($"Jira answered POST /{path} without the task's location");
+    }
+
+    /// <summary>A long-running task (<c>GET /rest/api/3/task/{taskId}</c>): its status and, once finished, its result.</summary>
+    public async Task<JiraTask> TaskAsync(ConnectTenant tenant, string taskId, CancellationToken cancellationToken)
+    {
+        var body = await GetAsync<System.Text.Json.Nodes.JsonObject>(tenant, "rest/api/3/task/" + Uri.EscapeDataString(taskId), false, cancellationToken);
+        return new JiraTask(body["status"]?.ToString() ?? string.Empty, body["result"], body["message"]?.ToString());
+    }
+
+    /// <summary>The task id at the end of a <c>Location</c> (absolute or relative) that names <c>/rest/api/{2|3}/task/{id}</c>; null otherwise.</summary>
+    internal static string? TaskId(Uri? location)
+    {
+        if (location is null)
+        {
+            return null;
+        }
+
+        var path = location.IsAbsoluteUri ? location.AbsolutePath : location.OriginalString.Split('?')[0];
+        var segments = path.TrimEnd('/').Split('/');
+        return segments.Length >= 4 && segments[^2] == "task" && segments[^3] is "2" or "3" && segments[^4] == "api"
+            && segments[^1].Length is > 0 and <= 64 && segments[^1].All(char.IsAsciiLetterOrDigit)
+            ? segments[^1]
+            : null;
     }
 
     private const string DynamicModulesPath = "rest/atlassian-connect/1/app/module/dynamic";

@@ -12,9 +12,10 @@ namespace ConnectApp.Jql;
 
 /// <summary>
 /// Writes the JQL property (<see cref="JqlProperty"/>) on issues: on one new issue (the <c>jira:issue_created</c>
-/// webhook), and on every issue a customer reported when their searchable values or their organizations' change (found
-/// with JQL <c>reporter = "accountId"</c>, 100 per page, each set with the patient Jira client: 429 and 5xx retried
-/// with Retry-After, at most 4 calls in flight per site). A change that leaves the property as it was costs no call.
+/// webhook, one <c>PUT</c>), and on every issue a customer reported when their searchable values or their organizations'
+/// change (found with JQL <c>reporter = "accountId"</c>, 100 per page, each page written with one asynchronous bulk call
+/// whose task is followed to COMPLETE; docs/adr/0014), all through the patient Jira client (429 and 5xx retried with
+/// Retry-After, at most 4 calls in flight per site). A change that leaves the property as it was costs no call.
 /// </summary>
 internal sealed class IssueStamper(AppDbContext db, JsmClient jsm, TenantStore tenants, TimeProvider time, ILogger<IssueStamper> logger)
 {
@@ -114,8 +115,40 @@ internal sealed class IssueStamper(AppDbContext db, JsmClient jsm, TenantStore t
         return customerIds.Count;
     }
 
+    /// <summary>At most this many bulk tasks of one customer are awaited at once (a page of 100 issues each).</summary>
+    public const int MaxTasksInFlight = 4;
+
+    /// <summary>A bulk task not finished after this long fails the message, which is retried (the writes are idempotent).</summary>
+    public static readonly TimeSpan TaskBudget = TimeSpan.FromMinutes(5);
+
     private async Task<int> StampCustomerAsync(ConnectTenant tenant, Record customer, FieldCatalog customerFields, FieldCatalog organizationFields, CancellationToken cancellationToken)
     {
+        // One stamping of a customer at a time (the queue runs 4 messages at once, and two changes of one customer can
+        // be two messages): the property is computed under the lock, so the later one writes the latest values after
+        // the earlier one's tasks finished, and the hash recorded is what the issues carry. A session advisory lock on
+        // the connection this scope holds open, released in finally (and by PostgreSQL if the process dies).
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var lockKey = "jql-stamp:" + customer.Id;
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock(hashtextextended({lockKey}, 0))", cancellationToken);
+        try
+        {
+            return await StampLockedAsync(tenant, customer.Id, customerFields, organizationFields, cancellationToken);
+        }
+        finally
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock(hashtextextended({lockKey}, 0))", CancellationToken.None);
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private async Task<int> StampLockedAsync(ConnectTenant tenant, Guid customerId, FieldCatalog customerFields, FieldCatalog organizationFields, CancellationToken cancellationToken)
+    {
+        var customer = await db.Set<Record>().AsNoTracking().SingleOrDefaultAsync(r => r.Id == customerId, cancellationToken);
+        if (customer is null)
+        {
+            return 0; // deleted meanwhile: its stamp row went with it
+        }
+
         var property = await PropertyAsync(customer, customerFields, organizationFields, cancellationToken);
         var hash = JqlProperty.Hash(property);
         var stamp = await db.Set<JqlStamp>().SingleOrDefaultAsync(s => s.CustomerId == customer.Id, cancellationToken);
@@ -128,24 +161,11 @@ internal sealed class IssueStamper(AppDbContext db, JsmClient jsm, TenantStore t
         var empty = property["customer"]!.AsObject().Count == 0 && property["organization"]!.AsObject().Count == 0;
         if (stamp is not null || !empty) // never stamped and nothing to say: no issue of theirs carries a property
         {
-            var jql = "reporter = " + JqlProperty.Quote(customer.ExternalId);
-            string? next = null;
-            do
-            {
-                var (page, token) = await jsm.SearchIssuesAsync(tenant, jql, next, cancellationToken);
-                foreach (var issue in page)
-                {
-                    if (await jsm.SetIssuePropertyAsync(tenant, issue.Id, JqlProperty.PropertyKey, property, cancellationToken))
-                    {
-                        issues++;
-                    }
-                }
-
-                next = token;
-            }
-            while (next is not null);
+            issues = await WriteAllAsync(tenant, customer, property, cancellationToken);
         }
 
+        // Only now, every task COMPLETE without a failure: a failure threw above, the hash stays what it was, and the
+        // message is retried (or dead-lettered with the reason), never marked done early.
         if (stamp is null)
         {
             db.Set<JqlStamp>().Add(new JqlStamp { CustomerId = customer.Id, TenantId = customer.TenantId, Hash = hash, Issues = issues, StampedAt = time.GetUtcNow() });
@@ -160,6 +180,119 @@ internal sealed class IssueStamper(AppDbContext db, JsmClient jsm, TenantStore t
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Customer {CustomerId}: {Issues} issue(s) stamped", customer.Id, issues);
         return issues;
+    }
+
+    /// <summary>
+    /// The customer's issues, a page of 100 at a time (<c>reporter = "accountId"</c>), each page set with one bulk call
+    /// (<see cref="JsmClient.SetIssuePropertiesAsync"/>) whose task is followed to its end, at most
+    /// <see cref="MaxTasksInFlight"/> at once; how many issues. Throws when a task did not COMPLETE or its result names
+    /// failures.
+    /// </summary>
+    private async Task<int> WriteAllAsync(ConnectTenant tenant, Record customer, JsonObject property, CancellationToken cancellationToken)
+    {
+        var jql = "reporter = " + JqlProperty.Quote(customer.ExternalId);
+        var pending = new Queue<Task>();
+        var issues = 0;
+        string? next = null;
+        try
+        {
+            do
+            {
+                var (page, token) = await jsm.SearchIssuesAsync(tenant, jql, next, cancellationToken);
+                foreach (var chunk in page.Select(i => i.Id).Chunk(JsmClient.MaxBulkPropertyIssues))
+                {
+                    if (pending.Count >= MaxTasksInFlight)
+                    {
+                        await pending.Dequeue();
+                    }
+
+                    var taskId = await jsm.SetIssuePropertiesAsync(tenant, chunk, JqlProperty.PropertyKey, property, cancellationToken);
+                    pending.Enqueue(AwaitTaskAsync(tenant, taskId, chunk.Length, cancellationToken));
+                    issues += chunk.Length;
+                }
+
+                next = token;
+            }
+            while (next is not null);
+
+            while (pending.Count > 0)
+            {
+                await pending.Dequeue();
+            }
+        }
+        finally
+        {
+            // A failure leaves no task being awaited unobserved.
+            await Task.WhenAll(pending).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        return issues;
+    }
+
+    /// <summary>Polls the task (250 ms, doubling to 5 s) until it ends: COMPLETE without failures returns; anything else throws.</summary>
+    private async Task AwaitTaskAsync(ConnectTenant tenant, string taskId, int issues, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(250);
+        var started = time.GetTimestamp();
+        while (true)
+        {
+            await Task.Delay(delay, time, cancellationToken);
+            var task = await jsm.TaskAsync(tenant, taskId, cancellationToken);
+            if (task.Complete)
+            {
+                if (BulkFailures(task.Result) is { } failures)
+                {
+                    throw new JiraCallException($"Jira's bulk property task {taskId} completed with failures: {failures}");
+                }
+
+                logger.LogDebug("Bulk property task {TaskId} complete ({Issues} issue(s))", taskId, issues);
+                return;
+            }
+
+            if (!task.Pending)
+            {
+                throw new JiraCallException($"Jira's bulk property task {taskId} ended {task.Status}");
+            }
+
+            if (time.GetElapsedTime(started) > TaskBudget)
+            {
+                throw new JiraCallException($"Jira's bulk property task {taskId} still {task.Status} after {TaskBudget.TotalMinutes} min");
+            }
+
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+        }
+    }
+
+    /// <summary>
+    /// What a COMPLETE task's result says failed, or null. Jira documents the operation as non-transactional ("updating
+    /// some entities may fail; such information will be available in the task result") without the result's shape; the
+    /// app reads the shape Jira's bulk operations document (<c>failedAccessibleIssues</c>: issue id → reasons) and
+    /// Jira's error collection (<c>errorMessages</c>, <c>errors</c>), and counts any of them non-empty as a failure.
+    /// </summary>
+    internal static string? BulkFailures(JsonNode? result)
+    {
+        if (result is not JsonObject o)
+        {
+            return null;
+        }
+
+        var failed = new List<string>();
+        if (o["failedAccessibleIssues"] is JsonObject issues && issues.Count > 0)
+        {
+            failed.Add(issues.Count + " issue(s): " + string.Join(", ", issues.Select(i => i.Key).Take(5)));
+        }
+
+        if (o["errorMessages"] is JsonArray { Count: > 0 } messages)
+        {
+            failed.Add(string.Join("; ", messages.Take(3)));
+        }
+
+        if (o["errors"] is JsonObject { Count: > 0 } errors)
+        {
+            failed.Add(string.Join("; ", errors.Select(e => e.Key).Take(3)));
+        }
+
+        return failed.Count == 0 ? null : string.Join(" / ", failed);
     }
 
     private async Task<JsonObject> PropertyAsync(Record customer, FieldCatalog customerFields, FieldCatalog organizationFields, CancellationToken cancellationToken)
