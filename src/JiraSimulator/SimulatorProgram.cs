@@ -82,6 +82,9 @@ public static class SimulatorEndpoints
                 ? JsmApi.ForgeServiceDesksAsync(site, start, limit, context)
                 : Task.FromResult(Results.NotFound()));
 
+        // Atlassian's OAuth 2.0 authorization server (act-as-user grants); the app's CONNECT_OAUTH_URL points here.
+        OAuthServer.Map(app);
+
         // Test and demo controls of a site's JSM directory: generate a large directory, inject faults.
         app.MapPost("/admin/sites/{name}/directory/generate", (string name, int? organizations, int? customers, int? seed, HttpContext context, SiteDirectory sites) =>
         {

@@ -49,6 +49,7 @@ internal sealed class MembershipEditor(AppDbContext db, RecordWriter writer, Tim
             State = notInJsm is null ? WriteBackState.Pending : WriteBackState.NotInJsm,
             Reason = notInJsm,
             RuleId = rule?.Id,
+            Actor = caller.Actor,
             CreatedAt = now,
             UpdatedAt = now,
             CompletedAt = notInJsm is null ? null : now,
