@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using ConnectApp.Tests.Infrastructure;
 using JiraSimulator;
 using static ConnectApp.Tests.Infrastructure.SyncTesting;
@@ -205,5 +206,80 @@ public sealed class ActAsUserTests(ConnectAppFixture app)
         Assert.Equal("done", Assert.Single(await SettledWriteBacksAsync(plainAdmin))["state"]!.GetValue<string>());
         Assert.Equal(MembershipEdit.App, Assert.Single(plain.MembershipEdits).Actor);
         Assert.Equal(0, plain.ActAsUser.Granted);
+    }
+
+    [Fact]
+    public async Task TheSimulatorsAuthorizationServer_ChecksTheAssertionExactly_AndItsTokensActAsTheUser()
+    {
+        var (site, _) = await SyncedSiteAsync();
+        const string agentId = "557058:agent-actas-direct";
+        site.AddUser(agentId, SiteRole.Agent);
+        using var client = app.Simulator.CreateClient();
+        var now = DateTimeOffset.UtcNow;
+        Dictionary<string, object> Claims(Action<Dictionary<string, object>>? change = null)
+        {
+            var claims = new Dictionary<string, object>
+            {
+                ["iss"] = "urn:atlassian:connect:clientid:" + site.OauthClientId,
+                ["sub"] = "urn:atlassian:connect:useraccountid:" + agentId,
+                ["tnt"] = site.BaseUrl.ToString().TrimEnd('/'),
+                ["aud"] = "http://simulator",
+                ["iat"] = now.ToUnixTimeSeconds(),
+                ["exp"] = now.AddSeconds(60).ToUnixTimeSeconds(),
+            };
+            change?.Invoke(claims);
+            return claims;
+        }
+
+        async Task<(HttpStatusCode Status, System.Text.Json.Nodes.JsonObject Body)> GrantAsync(Dictionary<string, object> claims, string? secret = null, string grantType = "urn:ietf:params:oauth:grant-type:jwt-bearer", string scope = "READ WRITE")
+        {
+            using var response = await client.PostAsync("http://simulator/oauth2/token", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = grantType,
+                ["assertion"] = AtlassianConnect.ConnectJwt.CreateSymmetric(claims, secret ?? site.SharedSecret!),
+                ["scope"] = scope,
+            }));
+            return (response.StatusCode, (await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!);
+        }
+
+        var refusals = new (string Case, Task<(HttpStatusCode Status, System.Text.Json.Nodes.JsonObject Body)> Answer, string Error)[]
+        {
+            ("wrong secret", GrantAsync(Claims(), secret: "not-the-sites-secret"), "invalid_grant"),
+            ("wrong iss", GrantAsync(Claims(c => c["iss"] = "urn:atlassian:connect:clientid:someone-else")), "invalid_grant"),
+            ("userkey sub", GrantAsync(Claims(c => c["sub"] = "urn:atlassian:connect:userkey:" + agentId)), "invalid_grant"),
+            ("unknown user", GrantAsync(Claims(c => c["sub"] = "urn:atlassian:connect:useraccountid:557058:nobody")), "invalid_grant"),
+            ("wrong aud", GrantAsync(Claims(c => c["aud"] = "https://oauth-2-authorization-server.services.atlassian.com")), "invalid_grant"),
+            ("expired", GrantAsync(Claims(c => (c["iat"], c["exp"]) = (now.AddMinutes(-5).ToUnixTimeSeconds(), now.AddMinutes(-4).ToUnixTimeSeconds()))), "invalid_grant"),
+            ("too long", GrantAsync(Claims(c => c["exp"] = now.AddMinutes(10).ToUnixTimeSeconds())), "invalid_grant"),
+            ("grant type", GrantAsync(Claims(), grantType: "client_credentials"), "unsupported_grant_type"),
+            ("scope not held", GrantAsync(Claims(), scope: "READ ADMIN"), "invalid_scope"),
+        };
+        foreach (var (name, answer, error) in refusals)
+        {
+            var (status, body) = await answer;
+            Assert.True(status == HttpStatusCode.BadRequest, name);
+            Assert.True(body["error"]!.GetValue<string>() == error, $"{name}: {body}");
+        }
+
+        Assert.Equal(0, site.ActAsUser.Granted);
+        var (ok, granted) = await GrantAsync(Claims());
+        Assert.Equal(HttpStatusCode.OK, ok);
+        Assert.Equal("Bearer", granted["token_type"]!.GetValue<string>());
+        Assert.True(granted["expires_in"]!.GetValue<int>() > 60);
+        var token = granted["access_token"]!.GetValue<string>();
+        TestLog.RecordSecret(token);
+
+        var members = $"{site.BaseUrl.ToString().TrimEnd('/')}/rest/servicedeskapi/organization/{site.Directory.Organizations[0].Id}/user";
+        using (var asUser = new HttpRequestMessage(HttpMethod.Get, members))
+        {
+            asUser.Headers.Authorization = new("Bearer", token);
+            Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(asUser)).StatusCode);
+        }
+
+        using (var unknown = new HttpRequestMessage(HttpMethod.Get, members))
+        {
+            unknown.Headers.Authorization = new("Bearer", "sim-at-0000");
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(unknown)).StatusCode);
+        }
     }
 }
