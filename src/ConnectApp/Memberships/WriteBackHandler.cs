@@ -148,20 +148,25 @@ internal sealed class WriteBackHandler(AppDbContext db, JsmClient jsm, UserToken
         var accountIds = batch.Select(i => i.AccountId).ToList();
         JsmWriteResult result;
         string? token = null;
+        var granting = sender.AccountId is not null;
         try
         {
             token = sender.AccountId is null ? null : await userTokens.GetAsync(tenant, sender.OauthClientId!, sender.AccountId, ActAsScopes, cancellationToken);
+            granting = false;
             result = await jsm.ChangeMembersAsync(tenant, organizationJsmId, accountIds, operation == MembershipOperation.Add, cancellationToken, token);
             if (token is not null && result.Status == HttpStatusCode.Unauthorized)
             {
                 // The site refused the agent's token (expired or revoked before we thought): once more with a new grant.
                 userTokens.Forget(tenant, sender.OauthClientId!, sender.AccountId!, ActAsScopes, token);
+                granting = true;
                 token = await userTokens.GetAsync(tenant, sender.OauthClientId!, sender.AccountId!, ActAsScopes, cancellationToken);
+                granting = false;
                 result = await jsm.ChangeMembersAsync(tenant, organizationJsmId, accountIds, operation == MembershipOperation.Add, cancellationToken, token);
             }
         }
         catch (UserTokenRefusedException e)
         {
+            logger.LogWarning("Act-as-user grant refused ({Status}) for {Count} membership change(s) of tenant {TenantId}; they are failed, not sent as the app", (int)e.Status, batch.Length, tenant.TenantId);
             // Never sent as the app instead: the change is the agent's, and JSM must judge it with the agent's permissions.
             await FinishAsync(batch.Select(i => i.ChangeId), WriteBackState.Failed,
                 MembershipChange.Truncate($"Not sent to JSM: Atlassian refused to let the app act as the agent who made this change. {e.Message} Retry it once the agent can use the site again (and the app holds ACT_AS_USER), or have another agent make the change."),
@@ -170,7 +175,7 @@ internal sealed class WriteBackHandler(AppDbContext db, JsmClient jsm, UserToken
         }
         catch (JiraCallException e)
         {
-            var what = token is null && sender.AccountId is not null ? "act-as-user grant for the agent who made this change" : $"{verb} organization/{{id}}/user";
+            var what = granting ? "act-as-user grant for the agent who made this change" : $"{verb} organization/{{id}}/user";
             return await TransientAsync(batch, $"No answer to the {what}: {e.Message}", lastAttempt, cancellationToken);
         }
 
