@@ -27,6 +27,8 @@ APP_KEY=${APP_KEY:-com.connectapp.local}
 DATABASE_URL=${DATABASE_URL:-postgres://app:app_pw@127.0.0.1:5432/appdb}
 RABBITMQ_URL=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/}
 CONNECT_INSTALL_KEYS_URL=http://127.0.0.1:$SIMULATOR_PORT/connect-install-keys
+# Act-as-user grants from the simulator's authorization server (POST /oauth2/token).
+CONNECT_OAUTH_URL=http://127.0.0.1:$SIMULATOR_PORT
 ALLOWED_HOST_SUFFIXES=${ALLOWED_HOST_SUFFIXES:-.atlassian.net,127.0.0.1}
 APP_URL=http://127.0.0.1:$PORT
 # Forge Remote against the simulator's Forge: its JWKS, its app id, and its API gateway on loopback.

@@ -166,13 +166,13 @@ export class Api {
 /** A membership edit's outcome; writeBack says how it reaches JSM (null when nothing changed). */
 export interface MembershipResult { customerId: string; organizationId: string; operation: 'add' | 'remove'; changed: boolean; writeBack: WriteBack | null }
 export interface MembershipPair { customerId: string; organizationId: string }
-export type WriteBackState = 'pending' | 'done' | 'failed' | 'not-in-jsm' | 'superseded';
+export type WriteBackState = 'pending' | 'done' | 'failed' | 'not-in-jsm' | 'superseded' | 'from-jsm';
 /** One membership change and its write-back to JSM (see README, "Memberships and write-back"). */
 export interface WriteBack {
   id: string; operation: 'add' | 'remove'; state: WriteBackState; attempts: number; reason: string | null;
   customerId: string; accountId: string | null; customerName: string | null;
   organizationId: string; organizationJsmId: string | null; organizationName: string | null;
-  ruleId: string | null; createdAt: string; updatedAt: string; completedAt: string | null;
+  ruleId: string | null; actor: string | null; createdAt: string; updatedAt: string; completedAt: string | null;
 }
 /** An email-domain rule: customers whose email is in the domain (or, wildcard, any subdomain) join the organization. */
 export interface EmailRule { id: string; domain: string; wildcard: boolean; organizationId: string; organizationName: string | null; createdAt: string; updatedAt: string }

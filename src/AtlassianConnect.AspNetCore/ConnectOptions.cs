@@ -18,6 +18,13 @@ public sealed class ConnectOptions : IValidatableObject
     [Required]
     public Uri? InstallKeysUrl { get; set; } = new("https://connect-install-keys.atlassian.com/");
 
+    /// <summary>
+    /// The OAuth 2.0 authorization server that grants act-as-user tokens (<c>CONNECT_OAUTH_URL</c>): the JWT-bearer
+    /// assertion's <c>aud</c>, and <c>{OAuthUrl}/oauth2/token</c> is where it is sent.
+    /// </summary>
+    [Required(ErrorMessage = "CONNECT_OAUTH_URL must be an absolute http(s) URL without a query.")]
+    public Uri? OAuthUrl { get; set; } = new("https://oauth-2-authorization-server.services.atlassian.com");
+
     /// <summary>Host suffixes a tenant's <c>baseUrl</c> may have (<c>.atlassian.net</c>); an entry without a leading dot matches that host exactly.</summary>
     public IList<string> AllowedHostSuffixes { get; } = [];
 
@@ -42,6 +49,11 @@ public sealed class ConnectOptions : IValidatableObject
         if (InstallKeysUrl is { } k && (!k.IsAbsoluteUri || (k.Scheme != Uri.UriSchemeHttps && k.Scheme != Uri.UriSchemeHttp)))
         {
             yield return new ValidationResult("CONNECT_INSTALL_KEYS_URL must be an absolute http(s) URL.", [nameof(InstallKeysUrl)]);
+        }
+
+        if (OAuthUrl is { } o && (!o.IsAbsoluteUri || (o.Scheme != Uri.UriSchemeHttps && o.Scheme != Uri.UriSchemeHttp) || !string.IsNullOrEmpty(o.Query)))
+        {
+            yield return new ValidationResult("CONNECT_OAUTH_URL must be an absolute http(s) URL without a query.", [nameof(OAuthUrl)]);
         }
 
         if (AllowedHostSuffixes.Count == 0 || AllowedHostSuffixes.Any(s => string.IsNullOrWhiteSpace(s) || s.Contains('/', StringComparison.Ordinal) || s.Contains(':', StringComparison.Ordinal)))

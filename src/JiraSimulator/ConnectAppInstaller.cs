@@ -46,6 +46,7 @@ public sealed class ConnectAppInstaller(InstallKeyServer keys, TimeProvider? tim
             ["serverVersion"] = "100280",
             ["pluginsVersion"] = "1001.0.0-SNAPSHOT",
             ["installationId"] = site.InstallationId,
+            ["oauthClientId"] = site.OauthClientId,
         };
         if (sharedSecret is not null)
         {

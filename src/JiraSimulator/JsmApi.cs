@@ -115,6 +115,18 @@ internal static class JsmApi
                 return Error(StatusCodes.Status403Forbidden, "The app has not been granted the WRITE scope.", "sd.scope.write");
             }
 
+            // As a user: the token's scopes, and the user's own permission (JSM lets agents and admins edit members).
+            var user = context.Items[typeof(UserTokenGrant)] as UserTokenGrant;
+            if (user is not null && !user.Scopes.Contains("WRITE") && !user.Scopes.Contains("ADMIN"))
+            {
+                return Error(StatusCodes.Status403Forbidden, "The token was not granted the WRITE scope.", "sd.scope.write");
+            }
+
+            if (user is not null && (!site.Users.TryGetValue(user.AccountId, out var person) || person.Role == SiteRole.Customer))
+            {
+                return Error(StatusCodes.Status403Forbidden, "You do not have permission to manage this organization's users.", "sd.permission.agent");
+            }
+
             if (site.MembershipEditFailures.TryGetValue(organizationId, out var injected))
             {
                 if (injected == StatusCodes.Status429TooManyRequests)
@@ -141,7 +153,7 @@ internal static class JsmApi
                 return Error(StatusCodes.Status400BadRequest, "One or more of the accountIds are not users of this site.", "sd.user.not.found");
             }
 
-            site.MembershipEdits.Enqueue(new MembershipEdit(add ? "POST" : "DELETE", organizationId, [.. accountIds!]));
+            site.MembershipEdits.Enqueue(new MembershipEdit(add ? "POST" : "DELETE", organizationId, [.. accountIds!], user?.AccountId ?? MembershipEdit.App));
             return Results.NoContent();
         });
     }
@@ -175,7 +187,18 @@ internal static class JsmApi
             return Results.NotFound();
         }
 
-        if (await AppTokenVerifier.VerifyAsync(context, site) is { } error)
+        var authorization = context.Request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            // Act-as-user: a token the authorization server granted for this site, still valid; the call is the user's.
+            if (site.ActAsUser.Find(authorization[7..]) is not { } grant)
+            {
+                return Results.Json(new { code = 401, message = "Unauthorized; scope does not match" }, statusCode: 401);
+            }
+
+            context.Items[typeof(UserTokenGrant)] = grant;
+        }
+        else if (await AppTokenVerifier.VerifyAsync(context, site) is { } error)
         {
             return Results.Problem(error, statusCode: 401);
         }

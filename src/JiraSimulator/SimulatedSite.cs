@@ -3,8 +3,14 @@ using System.Security.Cryptography;
 
 namespace JiraSimulator;
 
-/// <summary>A membership edit the site applied: POST (add) or DELETE (remove), the organization's JSM id, the accountIds.</summary>
-public sealed record MembershipEdit(string Method, string OrganizationId, IReadOnlyList<string> AccountIds);
+/// <summary>
+/// A membership edit the site applied: POST (add) or DELETE (remove), the organization's JSM id, the accountIds, and
+/// who made it as JSM's audit shows it: <see cref="MembershipEdit.App"/>, or the accountId the app acted as.
+/// </summary>
+public sealed record MembershipEdit(string Method, string OrganizationId, IReadOnlyList<string> AccountIds, string Actor = MembershipEdit.App)
+{
+    public const string App = "app";
+}
 
 /// <summary>A simulated Jira Cloud site: its clientKey, its baseUrl and, once installed, the shared secret it signs with.</summary>
 public sealed class SimulatedSite
@@ -34,6 +40,12 @@ public sealed class SimulatedSite
 
     /// <summary>The app system token Forge sends with invocations (<c>x-forge-oauth-system</c>); the site's REST accepts it as a bearer token.</summary>
     public string ForgeSystemToken { get; } = "forge-system-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>The app's OAuth client id on this site (sent as <c>oauthClientId</c> at install; act-as-user assertions name it). Null: not sent.</summary>
+    public string? OauthClientId { get; set; } = "oauth-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+
+    /// <summary>Act-as-user: the tokens the authorization server granted for this site, and its faults (<see cref="UserTokenGrants"/>).</summary>
+    public UserTokenGrants ActAsUser { get; } = new();
 
     /// <summary>The secret of the latest install; null before the first.</summary>
     public string? SharedSecret { get; set; }

@@ -82,6 +82,35 @@ public static class SimulatorEndpoints
                 ? JsmApi.ForgeServiceDesksAsync(site, start, limit, context)
                 : Task.FromResult(Results.NotFound()));
 
+        // Atlassian's OAuth 2.0 authorization server (act-as-user grants); the app's CONNECT_OAUTH_URL points here.
+        OAuthServer.Map(app);
+
+        // Act-as-user faults of a site: refuse grants for an account (400/401/403; status 0 lifts it), answer the next n
+        // grants with 429, change the lifetime of new tokens.
+        app.MapPost("/admin/sites/{name}/act-as", (string name, string? refuse, int? status, int? throttle, int? lifetimeSeconds, SiteDirectory sites) =>
+        {
+            if (sites.Find(name) is not { } site)
+            {
+                return Results.NotFound();
+            }
+
+            if (!string.IsNullOrEmpty(refuse))
+            {
+                if (status is 0)
+                {
+                    site.ActAsUser.RefuseAccounts.TryRemove(refuse, out _);
+                }
+                else
+                {
+                    site.ActAsUser.RefuseAccounts[refuse] = status is 401 or 403 ? status.Value : 400;
+                }
+            }
+
+            site.ActAsUser.Throttle = Math.Max(0, throttle ?? site.ActAsUser.Throttle);
+            site.ActAsUser.Lifetime = lifetimeSeconds is > 0 ? TimeSpan.FromSeconds(lifetimeSeconds.Value) : site.ActAsUser.Lifetime;
+            return Results.Ok(new { refused = site.ActAsUser.RefuseAccounts, throttle = site.ActAsUser.Throttle, lifetimeSeconds = (int)site.ActAsUser.Lifetime.TotalSeconds, granted = site.ActAsUser.Granted });
+        });
+
         // Test and demo controls of a site's JSM directory: generate a large directory, inject faults.
         app.MapPost("/admin/sites/{name}/directory/generate", (string name, int? organizations, int? customers, int? seed, HttpContext context, SiteDirectory sites) =>
         {

@@ -134,4 +134,46 @@ public sealed class EmailRuleTests(ConnectAppFixture app)
         Assert.Equal("not-in-jsm", gus["state"]!.GetValue<string>());
         Assert.Equal(exact["id"]!.GetValue<string>(), gus["ruleId"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task ACustomerRemovedInJsmItself_IsNotPutBackByARule_AtTheNextSync()
+    {
+        var site = ConnectAppFixture.NewSite();
+        site.Directory.Generate(organizations: 2, customers: 5);
+        site.Directory.AddCustomer("557058:jsm-ann", "Ann", "ann@jsm-removal.example");
+        site.Directory.AddCustomer("557058:jsm-bob", "Bob", "bob@jsm-removal.example");
+        var org = site.Directory.Organizations[0];
+        site.Directory.AddMember(org.Id, "557058:jsm-bob"); // in the organization from the start
+        await app.InstallAsync(site);
+        var admin = app.As(site, SiteRole.Admin);
+        Assert.Equal("succeeded", (await WaitForLatestAsync(admin))["status"]!.GetValue<string>());
+        var orgId = await RecordIdAsync(app, site, org.Id);
+        await admin.SendJsonAsync(HttpMethod.Post, "api/admin/email-rules", new { domain = "jsm-removal.example", organizationId = orgId }).OkJsonAsync(HttpStatusCode.Created);
+        Assert.Equal(1, (await admin.PostAsync("api/admin/email-rules/apply", null).OkJsonAsync())["added"]!.GetValue<int>()); // Ann
+        await SettledWriteBacksAsync(admin);
+        Assert.Contains("557058:jsm-ann", site.Directory.MembersOf(org.Id));
+
+        // Someone removes both in JSM; the next sync sees it, and the rule does not undo it.
+        site.Directory.RemoveMember(org.Id, "557058:jsm-ann");
+        site.Directory.RemoveMember(org.Id, "557058:jsm-bob");
+        Assert.Equal("succeeded", (await SyncAsync(admin))["status"]!.GetValue<string>());
+        var memberships = await MembershipsAsync(app, site);
+        Assert.DoesNotContain(("557058:jsm-ann", org.Id), memberships);
+        Assert.DoesNotContain(("557058:jsm-bob", org.Id), memberships);
+        Assert.DoesNotContain("557058:jsm-ann", site.Directory.MembersOf(org.Id));
+        Assert.DoesNotContain("557058:jsm-bob", site.Directory.MembersOf(org.Id));
+        Assert.Equal(0, (await admin.GetAsync("api/admin/email-rules/dry-run").OkJsonAsync())["total"]!.GetValue<int>());
+        Assert.Equal(0, (await admin.PostAsync("api/admin/email-rules/apply", null).OkJsonAsync())["added"]!.GetValue<int>());
+        var fromJsm = await WriteBacksAsync(admin, "state=from-jsm");
+        Assert.Equal(["557058:jsm-ann", "557058:jsm-bob"], fromJsm.Select(r => r["accountId"]!.GetValue<string>()).Order());
+        Assert.All(fromJsm, r => Assert.Equal("remove", r["operation"]!.GetValue<string>()));
+        Assert.All(fromJsm, r => Assert.Equal("system:jira-sync", r["actor"]!.GetValue<string>()));
+
+        // Once more: nothing new is recorded, and an agent can still add one back in the app (a person's choice).
+        Assert.Equal("succeeded", (await SyncAsync(admin))["status"]!.GetValue<string>());
+        Assert.Equal(2, (await WriteBacksAsync(admin, "state=from-jsm")).Count);
+        await app.As(site, SiteRole.Agent).SendJsonAsync(HttpMethod.Put, $"api/organizations/{orgId}/members/{await RecordIdAsync(app, site, "557058:jsm-ann")}", null).OkJsonAsync();
+        await SettledWriteBacksAsync(admin);
+        Assert.Contains("557058:jsm-ann", site.Directory.MembersOf(org.Id));
+    }
 }

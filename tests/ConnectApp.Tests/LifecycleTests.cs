@@ -21,7 +21,8 @@ public sealed class LifecycleTests(ConnectAppFixture app)
         Assert.Equal("/installed", json["lifecycle"]!["installed"]!.GetValue<string>());
         Assert.Equal("/uninstalled", json["lifecycle"]!["uninstalled"]!.GetValue<string>());
         Assert.DoesNotContain("{{", json.ToJsonString(), StringComparison.Ordinal);
-        Assert.All(json["scopes"]!.AsArray(), s => Assert.DoesNotContain(s!.GetValue<string>(), new[] { "ADMIN", "DELETE", "ACT_AS_USER" }));
+        // Least privilege: read and write, and act-as-user for membership write-backs attributed to the agent (ADR 15).
+        Assert.Equal(["READ", "WRITE", "ACT_AS_USER"], json["scopes"]!.AsArray().Select(s => s!.GetValue<string>()));
     }
 
     [Fact]

@@ -51,6 +51,8 @@ public sealed class OperabilityTests(ConnectAppFixture app)
     [InlineData("bm90LTMyLWJ5dGVz", "DATABASE_URL=postgres://app:pw@127.0.0.1:5432/x", "SECRETS_KEY is malformed")]
     [InlineData("VALID", "DATABASE_URL=mysql://nope", "DATABASE_URL is malformed")]
     [InlineData("VALID", "APP_BASE_URL=ftp://x", "APP_BASE_URL must be an absolute http(s) URL")]
+    [InlineData("VALID", "CONNECT_OAUTH_URL=ftp://x", "CONNECT_OAUTH_URL must be an absolute http(s) URL")]
+    [InlineData("VALID", "CONNECT_OAUTH_URL=nope", "CONNECT_OAUTH_URL must be an absolute http(s) URL")]
     [InlineData("VALID", "RABBITMQ_URL=http://nope", "RABBITMQ_URL is malformed")]
     [InlineData("VALID", "API_TOKEN_RATE_LIMIT=fast", "API_TOKEN_RATE_LIMIT is malformed")]
     [InlineData("VALID", "API_TOKEN_RATE_LIMIT=0", "API_TOKEN_RATE_LIMIT is malformed")]

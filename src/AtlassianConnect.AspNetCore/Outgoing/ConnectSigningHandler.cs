@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace AtlassianConnect.Outgoing;
 
 /// <summary>
-/// Authorizes requests to an installation's product as the app. A Connect request (<see cref="ConnectRequest.TenantKey"/>)
+/// Authorizes requests to an installation's product as the app (or as a user, <see cref="ConnectRequest.UserTokenKey"/>). A Connect request (<see cref="ConnectRequest.TenantKey"/>)
 /// gets <c>Authorization: JWT</c> with <c>iss</c> = app key, <c>qsh</c> of this exact request and a three-minute
 /// lifetime, and may only go to the installation's baseUrl. A request made for a Forge Remote call
 /// (<see cref="ForgeRequest.InvocationKey"/>) gets the Forge OAuth bearer token instead, and may only go under the
@@ -35,6 +35,13 @@ public sealed class ConnectSigningHandler(IOptions<ConnectOptions> options, Time
             || !uri.AbsolutePath.StartsWith(basePath + "/", StringComparison.Ordinal))
         {
             throw new InvalidOperationException("Outgoing Connect requests may only go to the installation's own baseUrl.");
+        }
+
+        if (request.Options.TryGetValue(ConnectRequest.UserTokenKey, out var userToken) && userToken is not null)
+        {
+            // Act-as-user: the OAuth 2.0 access token granted for the user (JWT-bearer grant), instead of the app's JWT.
+            request.Headers.Authorization = new("Bearer", userToken);
+            return base.SendAsync(request, cancellationToken);
         }
 
         var qsh = QueryStringHash.Compute(request.Method.Method, uri.PathAndQuery, basePath);
@@ -86,6 +93,12 @@ public static class ConnectRequest
 {
     /// <summary>The installation a request is made for.</summary>
     public static readonly HttpRequestOptionsKey<ConnectTenant> TenantKey = new("connect.tenant");
+
+    /// <summary>
+    /// Set: the request acts as a user, with this OAuth 2.0 access token as <c>Authorization: Bearer</c> (the grant is
+    /// the caller's business); unset: as the app, with a Connect JWT. Either way only to the installation's baseUrl.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<string> UserTokenKey = new("connect.user_token");
 
     /// <summary>A request to <paramref name="pathAndQuery"/> under the installation's baseUrl (context path kept), made for it.</summary>
     public static HttpRequestMessage Create(ConnectTenant tenant, HttpMethod method, string pathAndQuery)

@@ -76,11 +76,11 @@ internal sealed record ExportedEmailRule(Guid Id, string Domain, Guid Organizati
 
 /// <summary>A membership change made in the app and how its write-back to JSM went.</summary>
 internal sealed record ExportedMembershipChange(
-    Guid Id, Guid CustomerId, Guid OrganizationId, MembershipOperation Operation, WriteBackState State, int Attempts, string? Reason, Guid? RuleId,
+    Guid Id, Guid CustomerId, Guid OrganizationId, MembershipOperation Operation, WriteBackState State, int Attempts, string? Reason, Guid? RuleId, string? Actor,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? CompletedAt)
 {
     public static ExportedMembershipChange From(MembershipChange c) =>
-        new(c.Id, c.CustomerId, c.OrganizationId, c.Operation, c.State, c.Attempts, c.Reason, c.RuleId, c.CreatedAt, c.UpdatedAt, c.CompletedAt);
+        new(c.Id, c.CustomerId, c.OrganizationId, c.Operation, c.State, c.Attempts, c.Reason, c.RuleId, c.Actor, c.CreatedAt, c.UpdatedAt, c.CompletedAt);
 }
 
 /// <summary>An API token's metadata: its secret is never stored (ADR 5), its hash is not exported.</summary>

@@ -25,6 +25,11 @@ internal static class AppConfiguration
                     o.InstallKeysUrl = Uri.TryCreate(keys, UriKind.Absolute, out var k) ? k : null;
                 }
 
+                if (configuration["CONNECT_OAUTH_URL"] is { Length: > 0 } oauth)
+                {
+                    o.OAuthUrl = Uri.TryCreate(oauth, UriKind.Absolute, out var a) ? a : null;
+                }
+
                 foreach (var suffix in (configuration["ALLOWED_HOST_SUFFIXES"] ?? ".atlassian.net").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 {
                     o.AllowedHostSuffixes.Add(suffix);

@@ -42,6 +42,28 @@ internal static class JiraFeature
             });
         directory.AddHttpMessageHandler<TenantConcurrencyHandler>()
             .AddHttpMessageHandler<AtlassianConnect.Outgoing.ConnectSigningHandler>();
+
+        // Act-as-user grants (UserTokens): the token endpoint's 429/5xx retried with Retry-After honoured, else jittered
+        // back-off; a minute in all, as a write-back waits for it.
+        services.AddSingleton<UserTokens>();
+        services.AddHttpClient(UserTokens.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .AddResilienceHandler("connect-oauth", pipeline =>
+            {
+                pipeline.AddTimeout(TokenGrantBudget);
+                pipeline.AddRetry(new HttpRetryStrategyOptions
+                {
+                    MaxRetryAttempts = 5,
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    Delay = TimeSpan.FromMilliseconds(500),
+                    MaxDelay = TimeSpan.FromSeconds(15),
+                    ShouldRetryAfterHeader = true,
+                });
+                pipeline.AddTimeout(TimeSpan.FromSeconds(10));
+            });
         return services;
     }
+
+    /// <summary>An act-as-user token grant gives up after this long in all, retries and Retry-After waits included.</summary>
+    public static readonly TimeSpan TokenGrantBudget = TimeSpan.FromMinutes(1);
 }

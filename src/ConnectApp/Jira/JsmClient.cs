@@ -292,9 +292,10 @@ internal sealed class JsmClient(HttpClient http)
     /// <summary>
     /// Adds (<c>POST</c>) or removes (<c>DELETE</c>) customers to/from a JSM organization:
     /// <c>/rest/servicedeskapi/organization/{id}/user</c> with <c>{"accountIds": [...]}</c> (scope WRITE), 204 on success.
-    /// Answers with JSM's status and error message; no answer at all is a <see cref="JiraCallException"/>.
+    /// Answers with JSM's status and error message; no answer at all is a <see cref="JiraCallException"/>. With
+    /// <paramref name="userToken"/> (<see cref="UserTokens"/>) it is sent as that user, else as the app.
     /// </summary>
-    public async Task<JsmWriteResult> ChangeMembersAsync(ConnectTenant tenant, string organizationId, IReadOnlyCollection<string> accountIds, bool add, CancellationToken cancellationToken)
+    public async Task<JsmWriteResult> ChangeMembersAsync(ConnectTenant tenant, string organizationId, IReadOnlyCollection<string> accountIds, bool add, CancellationToken cancellationToken, string? userToken = null)
     {
         if (accountIds.Count is 0 or > MaxMembersPerEdit)
         {
@@ -304,6 +305,11 @@ internal sealed class JsmClient(HttpClient http)
         var path = $"rest/servicedeskapi/organization/{Uri.EscapeDataString(organizationId)}/user";
         var method = add ? HttpMethod.Post : HttpMethod.Delete;
         using var request = ConnectRequest.Create(tenant, method, path);
+        if (userToken is not null)
+        {
+            request.Options.Set(ConnectRequest.UserTokenKey, userToken);
+        }
+
         request.Content = JsonContent.Create(new { accountIds });
         using var response = await SendAsync(request, $"{method} /rest/servicedeskapi/organization/{{id}}/user", cancellationToken);
         if (response.IsSuccessStatusCode)

@@ -26,6 +26,12 @@ internal enum WriteBackState
 
     /// <summary>A later change of the same membership replaced it before it reached JSM (only the latest is written back).</summary>
     Superseded,
+
+    /// <summary>
+    /// Made in JSM itself, seen by the directory sync (a removal there): nothing to write back. Recorded so that an
+    /// email-domain rule does not undo it, as it does not undo an agent's removal in the app.
+    /// </summary>
+    FromJsm,
 }
 
 /// <summary>
@@ -53,6 +59,12 @@ internal sealed class MembershipChange
     /// <summary>Why it failed (or why the last attempt did), or why it cannot be written back. Never personal data.</summary>
     public string? Reason { get; set; }
 
+    /// <summary>
+    /// Who made it, as audit rows name actors: an agent's accountId (written back as that agent, act-as-user), or
+    /// <c>token:{id}</c> / <c>system:{name}</c> (written back as the app). Null on rows older than act-as-user: the app.
+    /// </summary>
+    public string? Actor { get; set; }
+
     /// <summary>The email-domain rule that caused it, if one did.</summary>
     public Guid? RuleId { get; set; }
 
@@ -77,6 +89,7 @@ internal sealed class MembershipChangeConfiguration : IEntityTypeConfiguration<M
         builder.Property(c => c.Operation).HasConversion<string>().HasMaxLength(16);
         builder.Property(c => c.State).HasConversion<string>().HasMaxLength(16);
         builder.Property(c => c.Reason).HasMaxLength(MembershipChange.ReasonLength);
+        builder.Property(c => c.Actor).HasMaxLength(160);
         builder.HasIndex(c => new { c.TenantId, c.OrganizationId, c.State });
         builder.HasIndex(c => new { c.TenantId, c.State, c.CreatedAt });
         builder.HasIndex(c => new { c.TenantId, c.CustomerId, c.OrganizationId });

@@ -49,6 +49,7 @@ internal sealed class MembershipEditor(AppDbContext db, RecordWriter writer, Tim
             State = notInJsm is null ? WriteBackState.Pending : WriteBackState.NotInJsm,
             Reason = notInJsm,
             RuleId = rule?.Id,
+            Actor = caller.Actor,
             CreatedAt = now,
             UpdatedAt = now,
             CompletedAt = notInJsm is null ? null : now,
@@ -69,6 +70,27 @@ internal sealed class MembershipEditor(AppDbContext db, RecordWriter writer, Tim
         : customer.RemovedAt is not null ? "The customer is gone from JSM."
         : organization.RemovedAt is not null ? "The organization is gone from JSM."
         : null;
+
+    /// <summary>
+    /// Records a membership the directory sync found removed in JSM itself (<see cref="WriteBackState.FromJsm"/>, actor
+    /// <see cref="Actors.JiraSync"/>): nothing is written back, and the email-domain rules leave the customer out of
+    /// that organization as they do after an agent's removal in the app. The caller saves.
+    /// </summary>
+    public static void RecordRemovedInJsm(DbContext db, Guid tenantId, Guid customerId, Guid organizationId, DateTimeOffset now) =>
+        db.Set<MembershipChange>().Add(new MembershipChange
+        {
+            Id = Guid.NewGuid(),
+            TenantId = tenantId,
+            CustomerId = customerId,
+            OrganizationId = organizationId,
+            Operation = MembershipOperation.Remove,
+            State = WriteBackState.FromJsm,
+            Reason = "Removed in JSM (seen by the directory sync); nothing to write back. Email-domain rules leave this customer out of the organization.",
+            Actor = Actors.JiraSync,
+            CreatedAt = now,
+            UpdatedAt = now,
+            CompletedAt = now,
+        });
 
     /// <summary>Adds a <c>membership.writeback.v1</c> for the organization to the unit of work, unless one is already in it.</summary>
     public static void RequestWriteBack(DbContext db, Guid tenantId, Guid organizationId)

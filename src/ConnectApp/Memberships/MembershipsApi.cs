@@ -23,16 +23,19 @@ internal static class MembershipsApi
 
     public const int MaxPageSize = 500;
 
-    /// <summary>A write-back's state as the API shows it.</summary>
+    /// <summary>
+    /// A write-back's state as the API shows it; <c>actor</c> is who made the change (an agent's accountId, whom it is
+    /// written back as; <c>token:{id}</c> or <c>system:{name}</c>, written back as the app).
+    /// </summary>
     public sealed record WriteBackView(
         Guid Id, string Operation, WriteBackState State, int Attempts, string? Reason,
         Guid CustomerId, string? AccountId, string? CustomerName, Guid OrganizationId, string? OrganizationJsmId, string? OrganizationName,
-        Guid? RuleId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? CompletedAt)
+        Guid? RuleId, string? Actor, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? CompletedAt)
     {
         public static WriteBackView From(MembershipChange c, Record? customer, Record? organization) => new(
             c.Id, c.Operation == MembershipOperation.Add ? "add" : "remove", c.State, c.Attempts, c.Reason,
             c.CustomerId, customer?.ExternalId, customer?.Name, c.OrganizationId, organization?.ExternalId, organization?.Name,
-            c.RuleId, c.CreatedAt, c.UpdatedAt, c.CompletedAt);
+            c.RuleId, c.Actor, c.CreatedAt, c.UpdatedAt, c.CompletedAt);
     }
 
     /// <summary>
@@ -48,7 +51,7 @@ internal static class MembershipsApi
 
     public sealed record BulkMembershipResult(int Added, int Removed, int Unchanged, IReadOnlyList<MembershipResult> Results);
 
-    public sealed record OrganizationWriteBack(Guid OrganizationId, string? JsmId, string? Name, int Pending, int Failed, int Done, int NotInJsm, int Superseded);
+    public sealed record OrganizationWriteBack(Guid OrganizationId, string? JsmId, string? Name, int Pending, int Failed, int Done, int NotInJsm, int Superseded, int FromJsm);
 
     /// <summary>Retries failed write-backs: the ones named, else every failed one of the organization, else every failed one of the site.</summary>
     public sealed record RetryRequest(IReadOnlyList<Guid>? ChangeIds, Guid? OrganizationId);
@@ -73,7 +76,7 @@ internal static class MembershipsApi
 
         var admin = api.MapGroup("/admin/writeback").WithTags("Membership write-back (admin)").RequireAuthorization(RolesFeature.Admin);
         admin.MapGet("/", ListAsync)
-            .WithSummary("Membership changes and how their write-back to JSM went, newest first; filter by state (pending, done, failed, not-in-jsm, superseded) and organization")
+            .WithSummary("Membership changes and how their write-back to JSM went, newest first; filter by state (pending, done, failed, not-in-jsm, superseded, from-jsm) and organization")
             .Problems(CommonProblems.BadRequest, ApiProblems.CursorMalformed);
         admin.MapGet("/organizations", ByOrganizationAsync)
             .WithSummary("Per organization: how many membership changes are pending, failed, done, not in JSM");
@@ -183,7 +186,7 @@ internal static class MembershipsApi
         int Count(Guid id, WriteBackState state) => counts.Where(c => c.OrganizationId == id && c.State == state).Sum(c => c.Count);
         return TypedResults.Ok(ids
             .Select(id => new OrganizationWriteBack(id, organizations.GetValueOrDefault(id)?.ExternalId, organizations.GetValueOrDefault(id)?.Name,
-                Count(id, WriteBackState.Pending), Count(id, WriteBackState.Failed), Count(id, WriteBackState.Done), Count(id, WriteBackState.NotInJsm), Count(id, WriteBackState.Superseded)))
+                Count(id, WriteBackState.Pending), Count(id, WriteBackState.Failed), Count(id, WriteBackState.Done), Count(id, WriteBackState.NotInJsm), Count(id, WriteBackState.Superseded), Count(id, WriteBackState.FromJsm)))
             .OrderByDescending(o => o.Failed).ThenByDescending(o => o.Pending).ThenBy(o => o.Name, StringComparer.Ordinal)
             .ToList());
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using AtlassianConnect;
+using ConnectApp.Api;
 using ConnectApp.Jira;
 using ConnectApp.Messaging;
 using ConnectApp.Outbox;
@@ -24,9 +25,18 @@ namespace ConnectApp.Memberships;
 /// </list>
 /// Only changes still pending are touched (a change superseded meanwhile keeps its state); a redelivery re-sends what
 /// was not recorded, which JSM takes as a no-op.
+/// <para>
+/// A change an agent made is sent as that agent (act-as-user, <see cref="UserTokens"/>), so JSM's own audit shows the
+/// agent and JSM applies the agent's permissions; changes of nobody in particular (email-domain rules, API tokens, rows
+/// older than act-as-user) and every change of a site that sent no oauthClientId go as the app. A refused grant fails
+/// the agent's changes with the reason (never sent as the app instead); a grant that gets no answer is transient.
+/// </para>
 /// </summary>
-internal sealed class WriteBackHandler(AppDbContext db, JsmClient jsm, IConnectTenantStore tenants, NpgsqlDataSource dataSource, TimeProvider time, ILogger<WriteBackHandler> logger) : IMessageHandler
+internal sealed class WriteBackHandler(AppDbContext db, JsmClient jsm, UserTokens userTokens, IConnectTenantStore tenants, NpgsqlDataSource dataSource, TimeProvider time, ILogger<WriteBackHandler> logger) : IMessageHandler
 {
+    /// <summary>The scopes an act-as-user token is asked for (membership edits need WRITE).</summary>
+    public const string ActAsScopes = "READ WRITE";
+
     public async Task<HandlerResult> HandleAsync(ReadOnlyMemory<byte> body, MessageContext context, CancellationToken cancellationToken)
     {
         if (!Commands.TryRead<MembershipWriteBackRequested>(body, context, m => m.OrganizationId, out var message, out var refusal))
@@ -54,7 +64,10 @@ internal sealed class WriteBackHandler(AppDbContext db, JsmClient jsm, IConnectT
         }
     }
 
-    private sealed record Item(Guid ChangeId, MembershipOperation Operation, string AccountId);
+    private sealed record Item(Guid ChangeId, MembershipOperation Operation, string AccountId, string? ActAs);
+
+    /// <summary>Who a batch is sent as: the app (<see cref="AccountId"/> null) or an agent, through the site's OAuth client.</summary>
+    private sealed record Sender(string? OauthClientId, string? AccountId);
 
     private async Task<HandlerResult> WriteBackAsync(MembershipWriteBackRequested message, MessageContext context, CancellationToken cancellationToken)
     {
@@ -66,7 +79,7 @@ internal sealed class WriteBackHandler(AppDbContext db, JsmClient jsm, IConnectT
 
         var pending = await db.Set<MembershipChange>().AsNoTracking()
             .Where(c => c.OrganizationId == organization.Id && c.State == WriteBackState.Pending)
-            .Join(db.Set<Record>(), c => c.CustomerId, r => r.Id, (c, r) => new { c.Id, c.Operation, r.ExternalId, r.SyncedAt, r.RemovedAt, c.CreatedAt })
+            .Join(db.Set<Record>(), c => c.CustomerId, r => r.Id, (c, r) => new { c.Id, c.Operation, c.Actor, r.ExternalId, r.SyncedAt, r.RemovedAt, c.CreatedAt })
             .OrderBy(c => c.CreatedAt)
             .ToListAsync(cancellationToken);
         if (pending.Count == 0)
@@ -80,8 +93,8 @@ internal sealed class WriteBackHandler(AppDbContext db, JsmClient jsm, IConnectT
             return HandlerResult.Success;
         }
 
-        var clientKey = await db.Set<Tenant>().Where(t => t.Id == message.TenantId).Select(t => t.ClientKey).SingleOrDefaultAsync(cancellationToken);
-        var tenant = clientKey is null ? null : await tenants.FindAsync(clientKey, refresh: true, cancellationToken);
+        var site = await db.Set<Tenant>().Where(t => t.Id == message.TenantId).Select(t => new { t.ClientKey, t.OauthClientId }).SingleOrDefaultAsync(cancellationToken);
+        var tenant = site is null ? null : await tenants.FindAsync(site.ClientKey, refresh: true, cancellationToken);
         if (tenant is not { State: ConnectTenantState.Enabled })
         {
             await FinishAsync(pending.Select(p => p.Id), WriteBackState.Failed, "The site is not installed and enabled; nothing was sent to JSM.", cancellationToken);
@@ -91,13 +104,22 @@ internal sealed class WriteBackHandler(AppDbContext db, JsmClient jsm, IConnectT
         string? transient = null;
         foreach (var operation in new[] { MembershipOperation.Add, MembershipOperation.Remove })
         {
-            var items = pending.Where(p => p.Operation == operation).Select(p => new Item(p.Id, p.Operation, p.ExternalId)).ToList();
-            foreach (var batch in items.Chunk(JsmClient.MaxMembersPerEdit))
+            var items = pending.Where(p => p.Operation == operation).Select(p => new Item(p.Id, p.Operation, p.ExternalId, ActAs(p.Actor))).ToList();
+            foreach (var group in items.GroupBy(i => site!.OauthClientId is null ? null : i.ActAs))
             {
-                transient ??= await SendAsync(tenant, organization.ExternalId, operation, batch, context.LastAttempt, cancellationToken);
+                var sender = new Sender(group.Key is null ? null : site!.OauthClientId, group.Key);
+                foreach (var batch in group.Chunk(JsmClient.MaxMembersPerEdit))
+                {
+                    transient ??= await SendAsync(tenant, sender, organization.ExternalId, operation, batch, context.LastAttempt, cancellationToken);
+                    if (transient is not null)
+                    {
+                        break; // JSM is not answering: the rest wait for the message's next attempt
+                    }
+                }
+
                 if (transient is not null)
                 {
-                    break; // JSM is not answering: the rest wait for the message's next attempt
+                    break;
                 }
             }
 
@@ -116,18 +138,45 @@ internal sealed class WriteBackHandler(AppDbContext db, JsmClient jsm, IConnectT
         return context.LastAttempt ? HandlerResult.Success : HandlerResult.Retry(transient);
     }
 
+    /// <summary>The agent a change is written back as, or null for the app (rules, API tokens, rows from before act-as-user).</summary>
+    private static string? ActAs(string? actor) => actor is null || actor == "unknown" ? null : Actors.AccountIdOf(actor);
+
     /// <summary>One batch; null when every change of it was recorded (done or failed), else the transient reason (recorded on each, final on the last attempt).</summary>
-    private async Task<string?> SendAsync(ConnectTenant tenant, string organizationJsmId, MembershipOperation operation, Item[] batch, bool lastAttempt, CancellationToken cancellationToken)
+    private async Task<string?> SendAsync(ConnectTenant tenant, Sender sender, string organizationJsmId, MembershipOperation operation, Item[] batch, bool lastAttempt, CancellationToken cancellationToken)
     {
         var verb = operation == MembershipOperation.Add ? "POST" : "DELETE";
+        var accountIds = batch.Select(i => i.AccountId).ToList();
         JsmWriteResult result;
+        string? token = null;
+        var granting = sender.AccountId is not null;
         try
         {
-            result = await jsm.ChangeMembersAsync(tenant, organizationJsmId, batch.Select(i => i.AccountId).ToList(), operation == MembershipOperation.Add, cancellationToken);
+            token = sender.AccountId is null ? null : await userTokens.GetAsync(tenant, sender.OauthClientId!, sender.AccountId, ActAsScopes, cancellationToken);
+            granting = false;
+            result = await jsm.ChangeMembersAsync(tenant, organizationJsmId, accountIds, operation == MembershipOperation.Add, cancellationToken, token);
+            if (token is not null && result.Status == HttpStatusCode.Unauthorized)
+            {
+                // The site refused the agent's token (expired or revoked before we thought): once more with a new grant.
+                userTokens.Forget(tenant, sender.OauthClientId!, sender.AccountId!, ActAsScopes, token);
+                granting = true;
+                token = await userTokens.GetAsync(tenant, sender.OauthClientId!, sender.AccountId!, ActAsScopes, cancellationToken);
+                granting = false;
+                result = await jsm.ChangeMembersAsync(tenant, organizationJsmId, accountIds, operation == MembershipOperation.Add, cancellationToken, token);
+            }
+        }
+        catch (UserTokenRefusedException e)
+        {
+            logger.LogWarning("Act-as-user grant refused ({Status}) for {Count} membership change(s) of tenant {TenantId}; they are failed, not sent as the app", (int)e.Status, batch.Length, tenant.TenantId);
+            // Never sent as the app instead: the change is the agent's, and JSM must judge it with the agent's permissions.
+            await FinishAsync(batch.Select(i => i.ChangeId), WriteBackState.Failed,
+                MembershipChange.Truncate($"Not sent to JSM: Atlassian refused to let the app act as the agent who made this change. {e.Message} Retry it once the agent can use the site again (and the app holds ACT_AS_USER), or have another agent make the change."),
+                cancellationToken);
+            return null;
         }
         catch (JiraCallException e)
         {
-            return await TransientAsync(batch, $"JSM did not answer {verb} organization/{{id}}/user: {e.Message}", lastAttempt, cancellationToken);
+            var what = granting ? "act-as-user grant for the agent who made this change" : $"{verb} organization/{{id}}/user";
+            return await TransientAsync(batch, $"No answer to the {what}: {e.Message}", lastAttempt, cancellationToken);
         }
 
         if (result.Succeeded)
@@ -146,7 +195,7 @@ internal sealed class WriteBackHandler(AppDbContext db, JsmClient jsm, IConnectT
             // JSM refuses the whole batch for one bad accountId without naming it: narrow it down, one id per call.
             foreach (var item in batch)
             {
-                if (await SendAsync(tenant, organizationJsmId, operation, [item], lastAttempt, cancellationToken) is { } reason)
+                if (await SendAsync(tenant, sender, organizationJsmId, operation, [item], lastAttempt, cancellationToken) is { } reason)
                 {
                     return reason;
                 }

@@ -260,6 +260,7 @@ internal sealed class DirectorySyncer(
             .ToListAsync(cancellationToken);
         var idOf = organizations.Where(o => jsmOrganizationIds.Contains(o.ExternalId)).ToDictionary(o => o.ExternalId, o => o.Id, StringComparer.Ordinal);
         var syncedOrganizations = organizations.Select(o => o.Id).ToHashSet();
+        var inJsm = idOf.Values.ToHashSet();
 
         // Membership changes made in the app that JSM may not show yet (pending, failed, or written back after this
         // run began reading): the app's change stands, a sync never undoes it.
@@ -299,6 +300,16 @@ internal sealed class DirectorySyncer(
                             .Concat(members.Select(m => m.OrganizationId).Where(id => !syncedOrganizations.Contains(id)))
                             .Distinct(),
                         intents.GetValueOrDefault(record.Id));
+                    if (before is not null)
+                    {
+                        // Memberships someone removed in JSM itself (the organization is still there): recorded like an
+                        // agent's removal in the app, so an email-domain rule does not put the customer back.
+                        foreach (var organizationId in members.Select(m => m.OrganizationId).Where(id => inJsm.Contains(id) && !wanted.Contains(id)))
+                        {
+                            MembershipEditor.RecordRemovedInJsm(db, run.TenantId, record.Id, organizationId, time.GetUtcNow());
+                        }
+                    }
+
                     if (writer.SetMemberships(caller, record, members, wanted, audited: before is not null) && before is not null)
                     {
                         if (db.Entry(record).OriginalValues.GetValue<int>(nameof(Record.Version)) == record.Version)

@@ -207,6 +207,7 @@ internal sealed class AppHost(string databaseUrl, string rabbitMqUrl, Uri appUrl
         builder.UseSetting("SECRETS_KEY", SecretsKey);
         builder.UseSetting("ALLOWED_HOST_SUFFIXES", ".atlassian.net,127.0.0.1");
         builder.UseSetting("CONNECT_INSTALL_KEYS_URL", new Uri(simulatorUrl, "connect-install-keys").ToString());
+        builder.UseSetting("CONNECT_OAUTH_URL", simulatorUrl.ToString().TrimEnd('/'));
         builder.UseSetting("LOG_FILE", Path.Combine(BrowserFixture.RepositoryRoot, "TestResults", "app-log.jsonl")); // the log-hygiene check reads it too
     }
 }

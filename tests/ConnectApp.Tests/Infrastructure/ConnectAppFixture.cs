@@ -214,6 +214,7 @@ public sealed class ConnectAppFactory(ConnectAppFixture fixture, string database
         builder.UseSetting("SECRETS_KEY", fixture.SecretsKey);
         builder.UseSetting("ALLOWED_HOST_SUFFIXES", ".atlassian.net");
         builder.UseSetting("CONNECT_INSTALL_KEYS_URL", "http://simulator/connect-install-keys");
+        builder.UseSetting("CONNECT_OAUTH_URL", "http://simulator"); // the simulator's authorization server: act-as-user grants
         builder.UseSetting("LOG_FILE", TestLog.FilePath);
         builder.UseSetting("API_TOKEN_RATE_LIMIT", ApiTokenRateLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("FORGE_APP_ID", ForgePlatform.DefaultAppId);
@@ -230,6 +231,7 @@ public sealed class ConnectAppFactory(ConnectAppFixture fixture, string database
             services.AddHttpClient(InstallKeyProvider.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler());
             services.AddHttpClient(ConnectApp.Jira.JiraClient.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler());
             services.AddHttpClient(ConnectApp.Jira.JsmClient.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler());
+            services.AddHttpClient(ConnectApp.Jira.UserTokens.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler());
             services.AddHttpClient(AtlassianConnect.Forge.ForgeKeySet.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => fixture.Simulator.Server.CreateHandler());
             if (fixture.Time is { } time)
             {
