@@ -4,7 +4,7 @@ using Microsoft.Extensions.Caching.Memory;
 namespace ConnectApp.Fields;
 
 /// <summary>
-/// Field catalogs for agents' reads (the issue panel, saved views), cached per tenant until a field or option of the
+/// Field catalogs for agents' reads (the issue panel, the directory list, saved views), cached per tenant until a field or option of the
 /// tenant changes in any process (<see cref="TenantChanges"/>): definitions change rarely and every panel render
 /// needs them. Without a stamp (the listener not connected) they are read through. Writes never use this cache:
 /// RecordWriter validates against freshly loaded definitions. Nor does the portal.

@@ -33,7 +33,7 @@ internal static class RecordsApi
             var group = api.MapGroup(entity == RecordEntity.Organization ? "/organizations" : "/customers")
                 .WithTags(entity == RecordEntity.Organization ? "Organizations" : "Customers")
                 .RequireAuthorization(RolesFeature.Agent);
-            group.MapGet("/", (Caller caller, AppDbContext db, string? q, string? cursor, int? limit, bool? includeRemoved, CancellationToken ct) => ListAsync(entity, caller, db, q, cursor, limit, includeRemoved, ct))
+            group.MapGet("/", (Caller caller, AppDbContext db, FieldCatalogCache catalogs, string? q, string? cursor, int? limit, bool? includeRemoved, CancellationToken ct) => ListAsync(entity, caller, db, catalogs, q, cursor, limit, includeRemoved, ct))
                 .Problems(ApiProblems.CursorMalformed);
             group.MapGet("/{id:guid}", (Guid id, Caller caller, HttpContext c, AppDbContext db, CancellationToken ct) => GetAsync(entity, id, caller, c, db, ct))
                 .Problems(CommonProblems.NotFound).ReturnsETag();
@@ -55,7 +55,7 @@ internal static class RecordsApi
     internal static readonly Problems.ProblemType[] WriteProblems =
         [CommonProblems.ValidationFailed, CommonProblems.NotFound, RecordProblems.ValuesMissing, RecordProblems.VersionMismatch, ApiProblems.PreconditionRequired, ApiProblems.IfMatchMalformed];
 
-    private static async Task<Ok<Page<RecordView>>> ListAsync(RecordEntity entity, Caller caller, AppDbContext db, string? q, string? cursor, int? limit, bool? includeRemoved, CancellationToken ct)
+    private static async Task<Ok<Page<RecordView>>> ListAsync(RecordEntity entity, Caller caller, AppDbContext db, FieldCatalogCache catalogs, string? q, string? cursor, int? limit, bool? includeRemoved, CancellationToken ct)
     {
         var size = Math.Clamp(limit ?? DefaultPageSize, 1, MaxPageSize);
         var query = db.Set<Record>().AsNoTracking().Where(r => r.Entity == entity);
@@ -77,7 +77,7 @@ internal static class RecordsApi
         }
 
         var rows = await query.OrderBy(r => r.Name).ThenBy(r => r.Id).Take(size + 1).ToListAsync(ct);
-        var catalog = await FieldCatalog.LoadAsync(db, entity, ct);
+        var catalog = await catalogs.GetAsync(caller.TenantId, entity, db, ct); // a read: the cached catalog (stamped, like the issue panel's)
         var memberships = entity == RecordEntity.Customer ? await MembershipsAsync(db, rows.Take(size).Select(r => r.Id).ToList(), ct) : null;
         var page = rows.Take(size).Select(r => RecordView.From(r, catalog, caller.Role, memberships?.GetValueOrDefault(r.Id) ?? (memberships is null ? null : []))).ToList();
         var next = rows.Count > size ? EncodeCursor(rows[size - 1].Name, rows[size - 1].Id) : null;

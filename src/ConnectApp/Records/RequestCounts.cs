@@ -220,11 +220,12 @@ internal sealed class RequestCounter(JiraClient jira, RequestCountCache counts, 
 /// <summary>
 /// The request counts kept in this process: at most <see cref="MaxEntries"/> (one per site and query; least recently
 /// used go first). Bounded, because every new reporter adds two to twenty-two queries: a day of panels must not grow
-/// the process (a burst of 100,000 new reporters took the web process to 394 MB, bench 2026-11-24 20:52).
+/// the process (a burst of 100,000 new reporters took the web process to 394 MB, bench 2026-11-24 20:52). 10,000 counts
+/// are the last 500 to 5,000 reporters' (about 530 bytes each with the cache's own entry).
 /// </summary>
 internal sealed class RequestCountCache : IDisposable
 {
-    public const int MaxEntries = 20_000;
+    public const int MaxEntries = 10_000;
 
     public MemoryCache Cache { get; } = new(new MemoryCacheOptions { SizeLimit = MaxEntries, CompactionPercentage = 0.25 });
 
