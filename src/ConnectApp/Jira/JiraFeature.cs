@@ -29,15 +29,7 @@ internal static class JiraFeature
         directory.AddResilienceHandler("jira-directory", pipeline =>
             {
                 pipeline.AddTimeout(DirectoryCallBudget);
-                pipeline.AddRetry(new HttpRetryStrategyOptions
-                {
-                    MaxRetryAttempts = 10,
-                    BackoffType = DelayBackoffType.Exponential,
-                    UseJitter = true,
-                    Delay = TimeSpan.FromMilliseconds(500),
-                    MaxDelay = TimeSpan.FromSeconds(30),
-                    ShouldRetryAfterHeader = true,
-                });
+                pipeline.AddRetry(RetryHonouringRetryAfter(10, TimeSpan.FromSeconds(30)));
                 pipeline.AddTimeout(DirectoryAttemptTimeout);
             });
         directory.AddHttpMessageHandler<TenantConcurrencyHandler>()
@@ -50,19 +42,22 @@ internal static class JiraFeature
             .AddResilienceHandler("connect-oauth", pipeline =>
             {
                 pipeline.AddTimeout(TokenGrantBudget);
-                pipeline.AddRetry(new HttpRetryStrategyOptions
-                {
-                    MaxRetryAttempts = 5,
-                    BackoffType = DelayBackoffType.Exponential,
-                    UseJitter = true,
-                    Delay = TimeSpan.FromMilliseconds(500),
-                    MaxDelay = TimeSpan.FromSeconds(15),
-                    ShouldRetryAfterHeader = true,
-                });
+                pipeline.AddRetry(RetryHonouringRetryAfter(5, TimeSpan.FromSeconds(15)));
                 pipeline.AddTimeout(TimeSpan.FromSeconds(10));
             });
         return services;
     }
+
+    /// <summary>429 and 5xx retried: after Retry-After when Jira sends one, else exponential back-off with jitter from 500 ms.</summary>
+    private static HttpRetryStrategyOptions RetryHonouringRetryAfter(int attempts, TimeSpan maxDelay) => new()
+    {
+        MaxRetryAttempts = attempts,
+        BackoffType = DelayBackoffType.Exponential,
+        UseJitter = true,
+        Delay = TimeSpan.FromMilliseconds(500),
+        MaxDelay = maxDelay,
+        ShouldRetryAfterHeader = true,
+    };
 
     /// <summary>An act-as-user token grant gives up after this long in all, retries and Retry-After waits included.</summary>
     public static readonly TimeSpan TokenGrantBudget = TimeSpan.FromMinutes(1);
