@@ -38,8 +38,11 @@ internal static class Actors
     /// <summary>The actor of memberships an email-domain rule adds (the audit row names the rule).</summary>
     public const string EmailRules = SystemPrefix + "email-rules";
 
+    /// <summary>A caller with neither an API token nor an accountId (a Connect JWT without <c>sub</c>).</summary>
+    public const string Unknown = "unknown";
+
     public static string Of(ClaimsPrincipal user) =>
-        user.FindFirstValue(AppClaims.TokenId) is { } tokenId ? ForToken(tokenId) : user.FindFirstValue(ConnectJwtDefaults.AccountIdClaim) ?? "unknown";
+        user.FindFirstValue(AppClaims.TokenId) is { } tokenId ? ForToken(tokenId) : user.FindFirstValue(ConnectJwtDefaults.AccountIdClaim) ?? Unknown;
 
     public static string ForToken(string tokenId) => TokenPrefix + tokenId;
 

@@ -125,19 +125,10 @@ internal sealed class IssueStamper(AppDbContext db, JsmClient jsm, TenantStore t
     {
         // One stamping of a customer at a time (the queue runs 4 messages at once, and two changes of one customer can
         // be two messages): the property is computed under the lock, so the later one writes the latest values after
-        // the earlier one's tasks finished, and the hash recorded is what the issues carry. A session advisory lock on
-        // the connection this scope holds open, released in finally (and by PostgreSQL if the process dies).
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        var lockKey = "jql-stamp:" + customer.Id;
-        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock(hashtextextended({lockKey}, 0))", cancellationToken);
-        try
+        // the earlier one's tasks finished, and the hash recorded is what the issues carry.
+        await using (await AdvisoryLock.TakeAsync(db.Database, "jql-stamp:" + customer.Id, cancellationToken))
         {
             return await StampLockedAsync(tenant, customer.Id, customerFields, organizationFields, cancellationToken);
-        }
-        finally
-        {
-            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock(hashtextextended({lockKey}, 0))", CancellationToken.None);
-            await db.Database.CloseConnectionAsync();
         }
     }
 

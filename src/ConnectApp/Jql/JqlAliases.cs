@@ -44,12 +44,8 @@ internal sealed class JqlAliases(AppDbContext db, JsmClient jsm, IssueStamper st
             return false;
         }
 
-        // One registration of a tenant at a time (several field changes arrive together): a session advisory lock on
-        // the connection this scope holds open, released in finally (and by PostgreSQL if the process dies).
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        var lockKey = "jql-aliases:" + tenantId;
-        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock(hashtextextended({lockKey}, 0))", cancellationToken);
-        try
+        // One registration of a tenant at a time (several field changes arrive together).
+        await using (await AdvisoryLock.TakeAsync(db.Database, "jql-aliases:" + tenantId, cancellationToken))
         {
             (organizationFields, customerFields) = await FieldCatalog.LoadBothAsync(db, cancellationToken); // under the lock: the latest
             var module = JqlProperty.Module(customerFields, organizationFields);
@@ -78,11 +74,6 @@ internal sealed class JqlAliases(AppDbContext db, JsmClient jsm, IssueStamper st
             await RememberAsync(tenantId, module, labels, cancellationToken);
             Log(tenantId, module, queued);
             return true;
-        }
-        finally
-        {
-            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock(hashtextextended({lockKey}, 0))", CancellationToken.None);
-            await db.Database.CloseConnectionAsync();
         }
     }
 

@@ -139,7 +139,7 @@ internal sealed class WriteBackHandler(AppDbContext db, JsmClient jsm, UserToken
     }
 
     /// <summary>The agent a change is written back as, or null for the app (rules, API tokens, rows from before act-as-user).</summary>
-    private static string? ActAs(string? actor) => actor is null || actor == "unknown" ? null : Actors.AccountIdOf(actor);
+    private static string? ActAs(string? actor) => actor is null or Actors.Unknown ? null : Actors.AccountIdOf(actor);
 
     /// <summary>One batch; null when every change of it was recorded (done or failed), else the transient reason (recorded on each, final on the last attempt).</summary>
     private async Task<string?> SendAsync(ConnectTenant tenant, Sender sender, string organizationJsmId, MembershipOperation operation, Item[] batch, bool lastAttempt, CancellationToken cancellationToken)
