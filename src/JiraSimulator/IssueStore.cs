@@ -194,20 +194,13 @@ public sealed class IssueStore
     /// <summary>Takes one injected 429 if any is left.</summary>
     internal bool TakeRateLimit()
     {
-        while (true)
+        if (!Countdown.TakeOne(ref _rateLimitBulkCalls))
         {
-            var left = Volatile.Read(ref _rateLimitBulkCalls);
-            if (left <= 0)
-            {
-                return false;
-            }
-
-            if (Interlocked.CompareExchange(ref _rateLimitBulkCalls, left - 1, left) == left)
-            {
-                Interlocked.Increment(ref _bulkRateLimited);
-                return true;
-            }
+            return false;
         }
+
+        Interlocked.Increment(ref _bulkRateLimited);
+        return true;
     }
 
     /// <summary>
@@ -261,22 +254,7 @@ public sealed class IssueStore
         return task;
     }
 
-    private bool TakeTaskFailure()
-    {
-        while (true)
-        {
-            var left = Volatile.Read(ref _failBulkTasks);
-            if (left <= 0)
-            {
-                return false;
-            }
-
-            if (Interlocked.CompareExchange(ref _failBulkTasks, left - 1, left) == left)
-            {
-                return true;
-            }
-        }
-    }
+    private bool TakeTaskFailure() => Countdown.TakeOne(ref _failBulkTasks);
 
     public IReadOnlyList<SimulatedIssue> All
     {

@@ -48,22 +48,7 @@ public sealed class UserTokenGrants
     public UserTokenGrant? Find(string token) =>
         _tokens.TryGetValue(token, out var grant) && grant.ExpiresAt > DateTimeOffset.UtcNow ? grant : null;
 
-    internal bool TakeThrottle()
-    {
-        while (true)
-        {
-            var left = Volatile.Read(ref _throttle);
-            if (left <= 0)
-            {
-                return false;
-            }
-
-            if (Interlocked.CompareExchange(ref _throttle, left - 1, left) == left)
-            {
-                return true;
-            }
-        }
-    }
+    internal bool TakeThrottle() => Countdown.TakeOne(ref _throttle);
 
     internal string Grant(string accountId, IReadOnlySet<string> scopes)
     {
