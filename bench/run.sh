@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command for the HTTP throughput benchmark: every row loaded by the same tool (wrk), in the same run, on this
 # machine, at 2 and 50 connections, with ratios; results in bench/results/<date>.md.
-#   bash bench/run.sh [--large] [--smoke] [seconds=10]
+#   bash bench/run.sh [--large] [--smoke] [seconds=10]   (ROUNDS=3: each row measured in 3 rounds, median reported)
 #     --large  also load 100,000 organizations and 1,000,000 customers into a second site (bench/load-large.sql)
 #              and measure the issue panel and the directory list there (the load takes a few minutes)
 #              (LARGE_ORGS / LARGE_CUSTOMERS change the sizes, e.g. for a quick try of the loader)
@@ -22,7 +22,8 @@ for arg in "$@"; do
 done
 CONNECTIONS=(2 50)
 WARMUP=10 # the JIT's tiering and dynamic PGO take a while under load: measure the steady state
-if [[ $SMOKE == yes ]]; then SECONDS_PER=1; CONNECTIONS=(2); LARGE=no; WARMUP=1; fi
+ROUNDS=${ROUNDS:-3}
+if [[ $SMOKE == yes ]]; then SECONDS_PER=1; CONNECTIONS=(2); LARGE=no; WARMUP=1; ROUNDS=1; fi
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
 SIM=http://127.0.0.1:8090
@@ -88,38 +89,58 @@ if [[ $LARGE == yes ]]; then
   log "loaded in $(( $(date +%s) - start )) s"
 fi
 
-rows=()
-measure() { # name url token connections [wrk script]
-  local name=$1 url=$2 tok=$3 c=$4 args=() script=()
+samples=() # c|name|round|rps|p50|p99|errors|web RSS after (MB), one per measurement
+measure() { # round name url token connections [wrk script]
+  local round=$1 name=$2 url=$3 tok=$4 c=$5 args=() script=()
   [[ -n $tok ]] && args=(-H "Authorization: JWT $tok")
-  [[ -n ${5:-} ]] && script=(-s "$5")
-  curl -fsS -o /dev/null "${args[@]}" "$url" || { echo "$name: $url did not answer 2xx" >&2; exit 1; }
-  wrk -t2 -c"$c" -d"${WARMUP}s" "${args[@]}" "${script[@]}" "$url" >/dev/null # warm-up: JIT tiers, caches, prepared statements
-  wrk -t2 -c"$c" -d"${SECONDS_PER}s" --latency "${args[@]}" "${script[@]}" "$url" >".run/wrk-$name-$c.txt"
-  local rps p50 p99 errors
-  rps=$(awk '/Requests\/sec/ {print $2}' ".run/wrk-$name-$c.txt")
-  p50=$(awk '$1=="50%" {print $2}' ".run/wrk-$name-$c.txt")
-  p99=$(awk '$1=="99%" {print $2}' ".run/wrk-$name-$c.txt")
-  errors=$(grep -Eo 'Non-2xx or 3xx responses: [0-9]+' ".run/wrk-$name-$c.txt" | grep -Eo '[0-9]+$' || echo 0)
-  rows+=("$c|$name|$rps|$p50|$p99|$errors")
-  log "$name at $c connections: $rps requests/s, p99 $p99, non-2xx $errors"
+  [[ -n ${6:-} ]] && script=(-s "$6")
+  if [[ $round == 1 ]]; then
+    curl -fsS -o /dev/null "${args[@]}" "$url" || { echo "$name: $url did not answer 2xx" >&2; exit 1; }
+    wrk -t2 -c"$c" -d"${WARMUP}s" "${args[@]}" "${script[@]}" "$url" >/dev/null # warm-up: JIT tiers, caches, prepared statements
+  fi
+  wrk -t2 -c"$c" -d"${SECONDS_PER}s" --latency "${args[@]}" "${script[@]}" "$url" >".run/wrk-$name-$c-$round.txt"
+  local rps p50 p99 errors rss=
+  rps=$(awk '/Requests\/sec/ {print $2}' ".run/wrk-$name-$c-$round.txt")
+  p50=$(awk '$1=="50%" {print $2}' ".run/wrk-$name-$c-$round.txt")
+  p99=$(awk '$1=="99%" {print $2}' ".run/wrk-$name-$c-$round.txt")
+  errors=$(grep -Eo 'Non-2xx or 3xx responses: [0-9]+' ".run/wrk-$name-$c-$round.txt" | grep -Eo '[0-9]+$' || echo 0)
+  [[ $url == "$APP"* ]] && rss=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$APP_PID/status")
+  samples+=("$c|$name|$round|$rps|$p50|$p99|$errors|$rss")
+  log "round $round: $name at $c connections: $rps requests/s, p99 $p99, non-2xx $errors${rss:+, web RSS $rss MB}"
 }
 
-for c in "${CONNECTIONS[@]}"; do
-  measure bare "http://127.0.0.1:$BARE_PORT/" "" "$c"
-  measure descriptor "$APP/atlassian-connect.json" "" "$c"
-  measure whoami "$APP/api/whoami" "$DEMO_TOKEN" "$c"
-  measure panel-demo "$APP/api/issue-panel?reporter=$REPORTER" "$DEMO_TOKEN" "$c"
-  measure directory-demo "$APP/api/customers?limit=50" "$DEMO_TOKEN" "$c"
-  if [[ $LARGE == yes ]]; then
-    measure panel-large "$APP/api/issue-panel?reporter=$LARGE_REPORTER" "$LARGE_TOKEN" "$c"
-    measure panel-large-any "$APP/api/issue-panel?reporter=$LARGE_REPORTER" "$LARGE_TOKEN" "$c" bench/random-reporter.lua
-    measure directory-large "$APP/api/customers?limit=50" "$LARGE_TOKEN" "$c"
-  fi
-  measure ace "http://127.0.0.1:$ACE_PORT/jwt" "$ACE_TOKEN" "$c"
+# Rounds run every row in turn, so a passing disturbance (a checkpoint, the worker's scheduled work) lands in one
+# round of a row, not in all of it; each row reports its median round.
+for round in $(seq 1 "$ROUNDS"); do
+  for c in "${CONNECTIONS[@]}"; do
+    measure "$round" bare "http://127.0.0.1:$BARE_PORT/" "" "$c"
+    measure "$round" descriptor "$APP/atlassian-connect.json" "" "$c"
+    measure "$round" whoami "$APP/api/whoami" "$DEMO_TOKEN" "$c"
+    measure "$round" panel-demo "$APP/api/issue-panel?reporter=$REPORTER" "$DEMO_TOKEN" "$c"
+    measure "$round" directory-demo "$APP/api/customers?limit=50" "$DEMO_TOKEN" "$c"
+    if [[ $LARGE == yes ]]; then
+      measure "$round" panel-large "$APP/api/issue-panel?reporter=$LARGE_REPORTER" "$LARGE_TOKEN" "$c"
+      measure "$round" panel-large-any "$APP/api/issue-panel?reporter=$LARGE_REPORTER" "$LARGE_TOKEN" "$c" bench/random-reporter.lua
+      measure "$round" directory-large "$APP/api/customers?limit=50" "$LARGE_TOKEN" "$c"
+    fi
+    measure "$round" ace "http://127.0.0.1:$ACE_PORT/jwt" "$ACE_TOKEN" "$c"
+  done
 done
 RSS_MB=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$APP_PID/status")
 WORKER_RSS_MB=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$WORKER_PID/status")
+
+# One row per (connections, name), in the order measured: the median round's figures, the range of requests/s over
+# the rounds, the errors of all rounds, the web process's largest RSS after the row.
+rows=()
+mapfile -t keys < <(for s in "${samples[@]}"; do cut -d'|' -f1,2 <<<"$s"; done | awk '!seen[$0]++')
+for key in "${keys[@]}"; do
+  mapfile -t mine < <(for s in "${samples[@]}"; do [[ $s == "$key|"* ]] && echo "$s"; done | sort -t'|' -k4,4g)
+  IFS='|' read -r c name _ rps p50 p99 _ _ <<<"${mine[$(( ${#mine[@]} / 2 ))]}"
+  low=$(cut -d'|' -f4 <<<"${mine[0]}"); high=$(cut -d'|' -f4 <<<"${mine[-1]}")
+  errors=$(printf '%s\n' "${mine[@]}" | awk -F'|' '{s += $7} END {print s + 0}')
+  rss=$(printf '%s\n' "${mine[@]}" | awk -F'|' '$8 != "" && $8 > m {m = $8} END {if (m) print m}')
+  rows+=("$c|$name|$rps|$p50|$p99|$errors|$low|$high|$rss")
+done
 
 value() { local c=$1 name=$2; for r in "${rows[@]}"; do IFS='|' read -r rc rn rrps _ <<<"$r"; [[ $rc == "$c" && $rn == "$name" ]] && echo "$rrps"; done; return 0; }
 OUT=bench/results/$(date -u +%Y-%m-%d-%H%M).md
@@ -130,16 +151,16 @@ mkdir -p "$(dirname "$OUT")"
   echo
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); commit $(git rev-parse --short HEAD)"
   echo "- machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); wrk, the app, PostgreSQL, RabbitMQ, the simulator and ACE share it"
-  echo "- command: \`bash bench/run.sh $*\` (wrk -t2, ${SECONDS_PER} s per row after a ${WARMUP} s warm-up)"
+  echo "- command: \`bash bench/run.sh $*\` (wrk -t2; ${ROUNDS} rounds of every row, ${SECONDS_PER} s each, after a ${WARMUP} s warm-up in the first; each row's median round)"
   echo "- app: Release, as the Procfile runs it: a \`web\` process (measured) and a \`worker\` process; demo site (16 fields, 25 organizations, 100 customers)$([[ $LARGE == yes ]] && echo "; large site: $LARGE_ORGS organizations, $LARGE_CUSTOMERS customers with values of every type, 1-3 memberships each; panel reporter $LARGE_REPORTER")"
   echo "- peak RSS (VmHWM) at the end: web process ${RSS_MB} MB; worker process ${WORKER_RSS_MB} MB"
   echo
-  echo "| connections | row | requests/s | p50 | p99 | non-2xx | vs bare | vs ACE |"
-  echo "|---:|---|---:|---:|---:|---:|---:|---:|"
+  echo "| connections | row | requests/s | rounds' range | p50 | p99 | non-2xx | vs bare | vs ACE | web RSS after |"
+  echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   for r in "${rows[@]}"; do
-    IFS='|' read -r c name rps p50 p99 errors <<<"$r"
+    IFS='|' read -r c name rps p50 p99 errors low high rss <<<"$r"
     bare=$(value "$c" bare); acev=$(value "$c" ace)
-    echo "| $c | $name | $rps | $p50 | $p99 | $errors | $(awk -v a="$rps" -v b="$bare" 'BEGIN { printf "%.2f", a / b }') | $(awk -v a="$rps" -v b="$acev" 'BEGIN { printf "%.2f", a / b }') |"
+    echo "| $c | $name | $rps | $(awk -v l="$low" -v h="$high" 'BEGIN { printf "%.0f-%.0f", l, h }') | $p50 | $p99 | $errors | $(awk -v a="$rps" -v b="$bare" 'BEGIN { printf "%.2f", a / b }') | $(awk -v a="$rps" -v b="$acev" 'BEGIN { printf "%.2f", a / b }') | ${rss:+$rss MB} |"
   done
   echo
   echo "Rows: bare = bench/BareKestrel (a minimal .NET 10 app, no logging); descriptor = GET /atlassian-connect.json (our"
@@ -151,5 +172,5 @@ mkdir -p "$(dirname "$OUT")"
   echo "\`addon.checkValidToken()\` on a route that reads no data (ACE reads the tenant from its store per request)."
 } >"$OUT"
 log "results: $OUT"
-failed=$(for r in "${rows[@]}"; do IFS='|' read -r _ _ _ _ _ e <<<"$r"; echo "$e"; done | awk '{s += $1} END {print s + 0}')
+failed=$(for r in "${rows[@]}"; do IFS='|' read -r _ _ _ _ _ e _ <<<"$r"; echo "$e"; done | awk '{s += $1} END {print s + 0}')
 [[ $failed -eq 0 ]] || { echo "some rows answered non-2xx" >&2; exit 1; }

@@ -40,7 +40,11 @@ public static class FolderOrder
         "Retention", // purges after uninstall or inactivity, deletion on request; Quartz decides when
         "Jql", // customer and organization values in JQL: aliases (dynamic modules) and issue properties
         "Webhooks", // Jira webhooks: recorded and queued by the web role, acted on by the worker
+        "CompiledModel", // EF Core's compiled model of every feature's tables (generated: dotnet ef dbcontext optimize)
     ];
+
+    /// <summary>Folders of generated code: placed in the order like any other, but with no XxxFeature class of their own.</summary>
+    public static readonly string[] Generated = ["CompiledModel"];
 
     public static Lazy<ArchUnitNET.Domain.Architecture> App { get; } =
         new(() => new ArchLoader().LoadAssemblies(typeof(global::ConnectApp.Api.Caller).Assembly).Build());
