@@ -77,6 +77,31 @@ public sealed class HotPathTests(ConnectAppFixture app)
     }
 
     [Fact]
+    public async Task EveryPooledConnection_PlansForTheSiteAtHand_EvenAfterAStatementChangedTheSetting()
+    {
+        // The search engine, Quartz and the listeners open connections of the data source without EF: the setting is the
+        // connections' session default, so it holds on all of them and comes back when the pool resets a connection.
+        var dataSource = app.App.Services.GetRequiredService<NpgsqlDataSource>();
+        var backends = new HashSet<int>();
+        for (var i = 0; i < 8; i++)
+        {
+            await using var connection = await dataSource.OpenConnectionAsync();
+            await using var read = new NpgsqlCommand("SELECT current_setting('plan_cache_mode'), pg_backend_pid()", connection);
+            await using (var reader = await read.ExecuteReaderAsync())
+            {
+                Assert.True(await reader.ReadAsync());
+                Assert.Equal("force_custom_plan", reader.GetString(0));
+                backends.Add(reader.GetInt32(1));
+            }
+
+            await using var change = new NpgsqlCommand("SET plan_cache_mode = auto", connection);
+            await change.ExecuteNonQueryAsync();
+        }
+
+        Assert.True(backends.Count < 8, "the pool handed out a used connection again"); // so the reset was exercised
+    }
+
+    [Fact]
     public async Task ContextToken_AcceptedBefore_IsRefusedOnceTheSiteIsDisabledOrUninstalled()
     {
         var site = await app.InstallSiteAsync();

@@ -54,6 +54,18 @@ internal static class DatabaseUrl
             // older than 1.21, add ?max_auto_prepare=0 to DATABASE_URL.
             MaxAutoPrepare = 64,
             AutoPrepareMinUsages = 2,
+
+            // Every statement is planned for the site at hand (a session default, so it survives the pool's RESET ALL and
+            // covers every connection: EF's, the search engine's, Quartz's). A prepared statement's plan is otherwise
+            // PostgreSQL's call: after five runs it may switch to a generic plan, made without the tenant's numbers (the
+            // tenant is a setting under row-level security, or a parameter of the search engine's statements). A pooled
+            // connection serves every site, so a plan made while small sites ran is then used for a site with a million
+            // customers. That happened to the directory list (ORDER BY name LIMIT 51): after the demo site's pages, the
+            // large site's pages took 4.8 s each instead of 35 ms, because the generic plan sorted every customer (bench
+            // 2026-11-24 23:23 and 23:32; ADR 16). Custom plans are made per run from the site's own numbers, and
+            // preparing still saves the parse. The issue panel's reader (Records.PanelReader) plans generically on
+            // purpose, transaction-locally, for one shape of query whose plan is the same for every site.
+            Options = "-c plan_cache_mode=force_custom_plan",
         };
         foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using ConnectApp.Fields;
 using ConnectApp.Messaging;
+using ConnectApp.Persistence;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -491,8 +492,7 @@ internal sealed class PostgresSearchIndex(NpgsqlDataSource dataSource) : ISearch
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         try
         {
-            await using var command = new NpgsqlCommand("SELECT set_config('app.tenant_id', @tenant, false)", connection);
-            command.Parameters.AddWithValue("tenant", tenantId.ToString());
+            await using var command = TenantConnectionInterceptor.Command(connection, tenantId);
             await command.ExecuteNonQueryAsync(cancellationToken);
             return connection;
         }
