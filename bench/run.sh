@@ -128,6 +128,9 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 RSS_MB=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$APP_PID/status")
 WORKER_RSS_MB=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$WORKER_PID/status")
+# Where the web process's resident memory is at the end, by kind of mapping (/proc/<pid>/smaps).
+WEB_MAPS=$(awk '/^[0-9a-f]+-[0-9a-f]+ / {n = $6; k = (n ~ /\.dll$/) ? "assemblies (mapped .dll files)" : (n ~ /\.so/) ? "native libraries" : (n ~ /doublemapper/) ? "JIT code, stubs and loader heaps (memfd:doublemapper)" : "GC heap and other anonymous memory"; next}
+  /^Rss:/ {r[k] += $2} END {for (k in r) printf "%s %.0f MB; ", k, r[k] / 1024}' "/proc/$APP_PID/smaps" | sed 's/; $//')
 
 # One row per (connections, name), in the order measured: the median round's figures, the range of requests/s over
 # the rounds, the errors of all rounds, the web process's largest RSS after the row.
@@ -154,6 +157,7 @@ mkdir -p "$(dirname "$OUT")"
   echo "- command: \`bash bench/run.sh $*\` (wrk -t2; ${ROUNDS} rounds of every row, ${SECONDS_PER} s each, after a ${WARMUP} s warm-up in the first; each row's median round)"
   echo "- app: Release, as the Procfile runs it: a \`web\` process (measured) and a \`worker\` process; demo site (16 fields, 25 organizations, 100 customers)$([[ $LARGE == yes ]] && echo "; large site: $LARGE_ORGS organizations, $LARGE_CUSTOMERS customers with values of every type, 1-3 memberships each; panel reporter $LARGE_REPORTER")"
   echo "- peak RSS (VmHWM) at the end: web process ${RSS_MB} MB; worker process ${WORKER_RSS_MB} MB"
+  echo "- the web process's resident memory at the end, by mapping: ${WEB_MAPS}"
   echo
   echo "| connections | row | requests/s | rounds' range | p50 | p99 | non-2xx | vs bare | vs ACE | web RSS after |"
   echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
