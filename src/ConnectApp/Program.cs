@@ -66,7 +66,8 @@ builder.Services
     .AddCsv()
     .AddRetention(configuration, role)
     .AddJql()
-    .AddWebhooks(configuration);
+    .AddWebhooks(configuration)
+    .WithoutDataProtectionAtStartup();
 
 // Disposed at every exit, so the batched log (Operability) is flushed by the command roles too.
 await using var app = builder.Build();

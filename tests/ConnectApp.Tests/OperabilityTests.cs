@@ -34,6 +34,19 @@ public sealed class OperabilityTests(ConnectAppFixture app)
     }
 
     [Fact]
+    public void Startup_MakesNoDataProtectionKeyRing()
+    {
+        // ASP.NET Core's authentication brings Data Protection, whose hosted service creates an XML key ring at startup
+        // and warns that it is unencrypted; on a fresh dyno that was a warning in every process's first lines. The app
+        // protects nothing with it, so nothing of it runs at startup.
+        var dataProtection = typeof(Microsoft.AspNetCore.DataProtection.DataProtectionOptions).Assembly;
+        var hosted = app.App.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().Select(s => s.GetType()).ToList();
+
+        Assert.NotEmpty(hosted); // the app's own hosted services are there (the listener, the log sink, ...)
+        Assert.DoesNotContain(hosted, t => t.Assembly == dataProtection);
+    }
+
+    [Fact]
     public async Task FailedAuthentication_IsLoggedWithItsCode_NotTheToken()
     {
         var site = await app.InstallSiteAsync();

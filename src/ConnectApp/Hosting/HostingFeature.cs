@@ -31,4 +31,22 @@ internal static class HostingFeature
         });
         return builder;
     }
+
+    /// <summary>
+    /// After every feature is added: ASP.NET Core's authentication brings Data Protection (each AddAuthentication call),
+    /// whose hosted service loads, or first creates, an XML key ring when the host starts. The app protects nothing
+    /// with it: no cookies, no antiforgery, no protected payloads; tokens are Connect's, secrets are AES-GCM under
+    /// SECRETS_KEY. On every fresh dyno it wrote a key to the dyno's disposable filesystem and logged a warning ("No XML
+    /// encryptor configured"). Without the hosted service a key ring is made only if something ever asks for one.
+    /// </summary>
+    public static IServiceCollection WithoutDataProtectionAtStartup(this IServiceCollection services)
+    {
+        var dataProtection = typeof(Microsoft.AspNetCore.DataProtection.DataProtectionOptions).Assembly;
+        foreach (var hosted in services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.Assembly == dataProtection).ToList())
+        {
+            services.Remove(hosted);
+        }
+
+        return services;
+    }
 }

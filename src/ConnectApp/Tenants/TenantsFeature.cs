@@ -17,7 +17,6 @@ internal static class TenantsFeature
         services.AddConnectOptions(configuration);
         services.AddForgeOptions(configuration);
         services.AddAtlassianConnect().AddForgeRemote();
-        WithoutKeyRingAtStartup(services);
         // A protected endpoint may answer with any of the library's authentication codes.
         services.AddProblemConvention(
             (metadata, _) => ProblemDeclarations.RequiresAuthentication(metadata),
@@ -29,22 +28,6 @@ internal static class TenantsFeature
         services.AddScoped<IConnectLifecycleHandler, TenantLifecycle>();
         services.AddSingleton<TenantActivity>();
         return services;
-    }
-
-    /// <summary>
-    /// ASP.NET Core's authentication brings Data Protection, whose hosted service loads (or first creates) an XML key ring
-    /// when the host starts. The app protects nothing with it: no cookies, no antiforgery, no protected payloads; tokens
-    /// are Connect's, secrets are AES-GCM under SECRETS_KEY. On every fresh dyno it wrote a key to the dyno's disposable
-    /// filesystem and logged a warning ("No XML encryptor configured"), and it kept the XML stack loaded in both
-    /// processes. Without the hosted service, a key ring is only made if something ever asks Data Protection for one.
-    /// </summary>
-    private static void WithoutKeyRingAtStartup(IServiceCollection services)
-    {
-        var dataProtection = typeof(Microsoft.AspNetCore.DataProtection.DataProtectionOptions).Assembly;
-        foreach (var hosted in services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.Assembly == dataProtection).ToList())
-        {
-            services.Remove(hosted);
-        }
     }
 
     public static IEndpointRouteBuilder MapTenantEndpoints(this IEndpointRouteBuilder app)
