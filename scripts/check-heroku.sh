@@ -47,6 +47,7 @@ for i in $(seq 1 60); do curl -fsS "http://127.0.0.1:$PORT/health/ready" > /dev/
 curl -fsS "http://127.0.0.1:$PORT/atlassian-connect.json" | grep -q "\"baseUrl\": \"$APP_BASE_URL\"" || fail "descriptor does not carry APP_BASE_URL"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/whoami"); [[ $code == 401 ]] || fail "API without a token answered $code, not 401"
 curl -fsS "http://127.0.0.1:$PORT/app/issue-view.html" | grep -q '/app/assets/' || fail "the iframe pages (frontend/) were not published"
+tr '\0' '\n' < "/proc/${pids[0]}/environ" | grep -qx 'MALLOC_ARENA_MAX=2' || fail "the web process runs without the Procfile's MALLOC_ARENA_MAX=2"
 
 say "worker: $(procfile worker)"
 (cd "$BUILD" && DYNO=worker.1 exec bash -c "$(procfile worker | sed 's/ && / \&\& exec /')") > "$WORK/worker.log" 2>&1 &

@@ -52,15 +52,16 @@ dotnet "$APP_DLL" migrate
 log "start Jira simulator on 127.0.0.1:$SIMULATOR_PORT"
 nohup dotnet "$SIM_DLL" >"$STATE/simulator.log" 2>&1 &
 echo $! >"$STATE/simulator.pid"
+# As the Procfile starts the app: two malloc arenas (docs/adr/0016, "Memory of the web process").
 if [[ ${APP_PROCESSES:-all} == split ]]; then
   log "start app (role web) on 127.0.0.1:$PORT, and a worker"
-  nohup dotnet "$APP_DLL" web >"$STATE/app.log" 2>&1 &
+  MALLOC_ARENA_MAX=2 nohup dotnet "$APP_DLL" web >"$STATE/app.log" 2>&1 &
   echo $! >"$STATE/app.pid"
-  nohup dotnet "$APP_DLL" worker >"$STATE/worker.log" 2>&1 &
+  MALLOC_ARENA_MAX=2 nohup dotnet "$APP_DLL" worker >"$STATE/worker.log" 2>&1 &
   echo $! >"$STATE/worker.pid"
 else
   log "start app (role all) on 127.0.0.1:$PORT"
-  nohup dotnet "$APP_DLL" all >"$STATE/app.log" 2>&1 &
+  MALLOC_ARENA_MAX=2 nohup dotnet "$APP_DLL" all >"$STATE/app.log" 2>&1 &
   echo $! >"$STATE/app.pid"
 fi
 
