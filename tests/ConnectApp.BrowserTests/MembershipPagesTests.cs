@@ -33,13 +33,27 @@ public sealed class MembershipPagesTests(BrowserFixture fixture)
         }
 
         Assert.Equal("succeeded", run["status"]!.GetValue<string>());
+        // The pages list members from the search index, which the mirror fills after the sync: wait until it has every
+        // customer and Milton's membership and has nothing pending. (Waiting for Samir alone once let the organization
+        // page read the index before Milton's membership reached it, in a full CI run.)
         var agent = fixture.Api(site);
-        while ((await BrowserFixture.SendAsync(agent, HttpMethod.Post, "search/customers", new { q = "Samir" }))["total"]!.GetValue<int>() == 0 && DateTime.UtcNow < deadline)
+        while (!await MirrorCaughtUpAsync(agent) && DateTime.UtcNow < deadline)
         {
-            await Task.Delay(200); // the search mirror catches up with the sync
+            await Task.Delay(200);
         }
 
+        Assert.True(await MirrorCaughtUpAsync(agent), "the search index did not catch up with the sync in 60 s");
+
         return (site, initech, hooli);
+    }
+
+    private static async Task<bool> MirrorCaughtUpAsync(HttpClient agent)
+    {
+        var samir = await BrowserFixture.SendAsync(agent, HttpMethod.Post, "search/customers", new { q = "Samir" });
+        var milton = await BrowserFixture.SendAsync(agent, HttpMethod.Post, "search/customers", new { q = "Milton" });
+        return samir["total"]!.GetValue<int>() == 1
+            && milton["values"]!.AsArray() is [{ } hit] && hit["organizationIds"] is JsonArray { Count: 1 }
+            && milton["freshness"]!["pendingChanges"]!.GetValue<int>() == 0;
     }
 
     private static async Task WaitForAsync(Func<bool> condition, string what)
