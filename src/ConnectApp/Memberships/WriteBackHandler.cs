@@ -44,23 +44,9 @@ internal sealed class WriteBackHandler(AppDbContext db, JsmClient jsm, UserToken
             return refusal;
         }
 
-        await using var gate = await dataSource.OpenConnectionAsync(cancellationToken);
-        var key = $"connectapp.writeback:{message.TenantId:N}:{message.OrganizationId:N}";
-        await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock(hashtextextended(@k, 0))", gate))
-        {
-            take.Parameters.AddWithValue("k", key);
-            await take.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        try
+        await using (await AdvisoryLock.TakeAsync(dataSource, $"connectapp.writeback:{message.TenantId:N}:{message.OrganizationId:N}", cancellationToken))
         {
             return await WriteBackAsync(message, context, cancellationToken);
-        }
-        finally
-        {
-            await using var release = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtextextended(@k, 0))", gate);
-            release.Parameters.AddWithValue("k", key);
-            await release.ExecuteNonQueryAsync(CancellationToken.None);
         }
     }
 

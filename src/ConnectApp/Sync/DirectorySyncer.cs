@@ -77,29 +77,15 @@ internal sealed class DirectorySyncer(
 
         // Never two syncs of one site at once, whichever process runs them: a session advisory lock per tenant, held
         // for the run (released when its connection closes, should the process die).
-        await using var gate = await dataSource.OpenConnectionAsync(cancellationToken);
-        var key = "connectapp.sync:" + run.TenantId.ToString("N");
-        await using (var take = new Npgsql.NpgsqlCommand("SELECT pg_try_advisory_lock(hashtextextended(@k, 0))", gate))
+        await using var held = await AdvisoryLock.TryTakeAsync(dataSource, "connectapp.sync:" + run.TenantId.ToString("N"), cancellationToken);
+        if (held is null)
         {
-            take.Parameters.AddWithValue("k", key);
-            if (await take.ExecuteScalarAsync(cancellationToken) is not true)
-            {
-                await FinishAsync(run, SyncStatus.Skipped, "Another sync of this site was running; this one read and changed nothing.", cancellationToken);
-                logger.LogInformation("Directory sync {RunId} of tenant {TenantId} skipped: another sync of the site is running", run.Id, run.TenantId);
-                return;
-            }
+            await FinishAsync(run, SyncStatus.Skipped, "Another sync of this site was running; this one read and changed nothing.", cancellationToken);
+            logger.LogInformation("Directory sync {RunId} of tenant {TenantId} skipped: another sync of the site is running", run.Id, run.TenantId);
+            return;
         }
 
-        try
-        {
-            await RunLockedAsync(run, cancellationToken);
-        }
-        finally
-        {
-            await using var release = new Npgsql.NpgsqlCommand("SELECT pg_advisory_unlock(hashtextextended(@k, 0))", gate);
-            release.Parameters.AddWithValue("k", key);
-            await release.ExecuteNonQueryAsync(CancellationToken.None);
-        }
+        await RunLockedAsync(run, cancellationToken);
     }
 
     private async Task RunLockedAsync(DirectorySyncRun run, CancellationToken cancellationToken)
